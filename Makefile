@@ -1,0 +1,58 @@
+# ganlab — `make lab` to learn, `make test` to check. The venv is made once and reused.
+PYTHON   ?= python3
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+STAMP    := $(VENV)/.installed
+LAB_ARGS ?=
+# JupyterLab refuses to run as root unless told to (containers, CI).
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+# Two pytest workers on a 2-core machine, one torch thread each: oversubscribed OpenMP threads
+# made notebook runs 20-70x slower. Override with `make test WORKERS=4` on a bigger machine.
+WORKERS  ?= 2
+THREADS  ?= 1
+
+.PHONY: install lab test unit notebooks lint data e2e bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[dev,e2e]'
+	@touch $(STAMP)
+
+# Fashion-MNIST: already present → nothing; root on Debian/Ubuntu → apt package; else download.
+data: install
+	@if $(PY) -c "from ganlab.data import ensure_local; ensure_local('fashion_mnist')" 2>/dev/null; then \
+		$(PY) -c "from ganlab.data import ensure_local; print(ensure_local('fashion_mnist'))"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-cache policy dataset-fashion-mnist 2>/dev/null | grep -q Candidate; then \
+		apt-get install -y -qq dataset-fashion-mnist || (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist); \
+	else \
+		$(PY) -m ganlab.data fashion_mnist; \
+	fi
+
+lab: install data
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check ganlab tests tools notebooks
+	$(PY) tools/check_notebooks.py notebooks
+
+unit: install data
+	OMP_NUM_THREADS=$(THREADS) $(VENV)/bin/pytest -q -n $(WORKERS) -m "not e2e" tests
+
+notebooks: install data
+	GANLAB_FAST=1 OMP_NUM_THREADS=$(THREADS) MPLBACKEND=agg $(VENV)/bin/pytest -q -n $(WORKERS) --dist loadfile \
+		--nbval-lax --nbval-current-env -p no:randomly --durations=0 notebooks/
+
+e2e: install data
+	$(PY) tools/run_e2e.py
+
+test: lint unit notebooks
+	@$(PY) tools/run_e2e.py --if-available
+
+bench: install data
+	$(PY) -m ganlab.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

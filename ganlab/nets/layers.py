@@ -1,0 +1,47 @@
+"""Building blocks shared by the networks: initialisation and spectral normalisation."""
+
+from __future__ import annotations
+
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+_WEIGHTED = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding)
+_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
+
+
+def dcgan_init(module: nn.Module) -> nn.Module:
+    """DCGAN initialisation (Radford et al. 2016): weights N(0, 0.02), biases 0, BatchNorm scales N(1, 0.02).
+
+    The BatchNorm scale is centred on 1, not 0: a scale near 0 would silence the layer at the start.
+    """
+    for m in module.modules():
+        if isinstance(m, _WEIGHTED):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if getattr(m, "bias", None) is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, _NORMS) and m.affine:
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+def apply_spectral_norm(module: nn.Module) -> nn.Module:
+    """Wrap every Linear and Conv layer of ``module`` in spectral normalisation (Miyato et al. 2018).
+
+    Each weight is divided by a power-iteration estimate of its largest singular value, so every layer is
+    1-Lipschitz and, with 1-Lipschitz activations, so is the whole network.
+    """
+    for name, child in module.named_children():
+        if isinstance(child, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            setattr(module, name, spectral_norm(child))
+        else:
+            apply_spectral_norm(child)
+    return module
+
+
+def activation(name: str, slope: float = 0.2) -> nn.Module:
+    """'leaky_relu' (slope 0.2, the seed's), 'relu' or 'tanh'."""
+    table = {"leaky_relu": lambda: nn.LeakyReLU(slope), "relu": nn.ReLU, "tanh": nn.Tanh}
+    if name not in table:
+        raise ValueError(f"activation {name!r} is unknown; use one of {sorted(table)}")
+    return table[name]()
