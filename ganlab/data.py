@@ -124,7 +124,8 @@ def find_dataset(name: str = "fashion_mnist", split: str = "train") -> tuple[Pat
             return images[0], labels[0]
         tried.append(str(root))
     fixes = (f"  - run `make data` (installs the Debian package dataset-fashion-mnist as root, else downloads), or\n"
-             f"  - put the four idx files ({prefix}-images-idx3-ubyte[.gz], ...) in a folder and set GANLAB_DATA to it.")
+             f"  - put the four idx files ({prefix}-images-idx3-ubyte[.gz], ...) in a folder and set "
+             f"GANLAB_DATA to it.")
     raise DatasetNotFoundError(
         f"{name} ({split} split) was not found. Looked in:\n    " + "\n    ".join(tried)
         + f"\nTwo ways to fix it:\n{fixes}")
@@ -172,7 +173,8 @@ def load_images(name: str = "fashion_mnist", split: str = "train", device: str |
         images = read_idx(images_path, count)
         labels = read_idx(labels_path, count)
         if images.ndim != 3 or labels.ndim != 1:
-            raise CorruptDatasetError(f"{images_path} / {labels_path}: unexpected shapes {images.shape}, {labels.shape}")
+            raise CorruptDatasetError(
+                f"{images_path} / {labels_path}: unexpected shapes {images.shape}, {labels.shape}")
         _CACHE[key] = (images, labels)
     images_u8, labels_u8 = _CACHE[key]
     device = torch.device(device) if device is not None else torch.device("cpu")

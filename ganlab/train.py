@@ -215,7 +215,9 @@ class Trainer:
         """Train for ``steps`` steps, or ``epochs`` epochs (default ``cfg.epochs``); returns ``history``."""
         from tqdm.auto import tqdm
 
-        total = steps if steps is not None else (epochs if epochs is not None else self.cfg.epochs) * self.steps_per_epoch
+        if steps is None:
+            steps = (epochs if epochs is not None else self.cfg.epochs) * self.steps_per_epoch
+        total = steps
         show = self.progress if progress is None else progress
         with tqdm(total=total, disable=not show, desc=f"{self.cfg.model} GAN", unit="step") as bar:
             for _ in range(total):

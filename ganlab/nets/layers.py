@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 _WEIGHTED = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding)
@@ -45,3 +46,23 @@ def activation(name: str, slope: float = 0.2) -> nn.Module:
     if name not in table:
         raise ValueError(f"activation {name!r} is unknown; use one of {sorted(table)}")
     return table[name]()
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """BatchNorm whose gain and bias depend on the class (Dumoulin et al. 2017; de Vries et al. 2017; BigGAN).
+
+    out = γ_y · (x − μ) / σ + β_y for x (N, C, H, W) and labels y (N,) int64; μ, σ are the usual batch
+    statistics (running averages in eval mode). Gains start at N(1, 0.02) like DCGAN's BatchNorm scales,
+    so every class begins near plain BatchNorm yet each is slightly different; biases start at 0.
+    """
+
+    def __init__(self, num_features: int, n_classes: int) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm2d(num_features, affine=False)
+        # Plain parameters, not nn.Embedding, so dcgan_init's N(0, 0.02) for weights cannot silence the gains.
+        self.gain = nn.Parameter(1.0 + 0.02 * torch.randn(n_classes, num_features))
+        self.bias = nn.Parameter(torch.zeros(n_classes, num_features))
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:
+        gain, bias = self.gain[y][:, :, None, None], self.bias[y][:, :, None, None]  # (N, C, 1, 1)
+        return gain * self.norm(x) + bias
