@@ -64,21 +64,26 @@ def grad_norm(module: nn.Module) -> Tensor:
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
 
 
+def adversarial_d_loss(t: Trainer, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """The objective's D loss on logits (N,), with the trainer's smoothed/flipped targets when it takes them."""
+    objective = t.objective
+    if objective.uses_targets:
+        real_target, fake_target = t.targets(real_logits.shape[0])
+        return objective.d_loss(real_logits, fake_logits, real_target, fake_target)
+    return objective.d_loss(real_logits, fake_logits)
+
+
 def d_step(t: Trainer, real: Tensor, z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """One discriminator update on a real batch (N, ...) and noise (N, latent).
 
     Returns (loss, mean D(real), mean D(fake), ‖∇D‖) as device scalars; D(·) = σ(logit).
     """
-    cfg, objective, D = t.cfg, t.objective, t.discriminator
+    cfg, D = t.cfg, t.discriminator
     with torch.no_grad():
         fake = t.generator(z)
     real, fake = t.noisy(real), t.noisy(fake)
     real_logits, fake_logits = D(real), D(fake)
-    if objective.uses_targets:
-        real_target, fake_target = t.targets(real_logits.shape[0])
-        loss = objective.d_loss(real_logits, fake_logits, real_target, fake_target)
-    else:
-        loss = objective.d_loss(real_logits, fake_logits)
+    loss = adversarial_d_loss(t, real_logits, fake_logits)
     penalty = penalty_term(cfg.penalty, D, real, fake, cfg.penalty_weight, t.rng)
     total = loss if penalty is None else loss + penalty
     t.opt_d.zero_grad(set_to_none=True)
