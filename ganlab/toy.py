@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -24,6 +25,15 @@ Number = float | int
 ArrayLike = Number | Sequence[Number] | Sequence[Sequence[Number]] | Tensor
 
 LOG_2PI = math.log(2 * math.pi)
+
+
+class Pieces(NamedTuple):
+    """K boxes covering a density's mass, low and high (K, d), with the length ``scale`` (K, d) over which
+    the density changes inside each (a component's std). Box edges may be jumps of the density."""
+
+    low: Tensor
+    high: Tensor
+    scale: Tensor
 
 
 class Distribution:
@@ -59,13 +69,8 @@ class Distribution:
         """A box (low (d,), high (d,)) holding all but a negligible tail of the mass: ``tail`` stds for Gaussians."""
         raise NotImplementedError
 
-    def breakpoints(self) -> list[Tensor]:
-        """Per axis, the coordinates where the density jumps (a uniform's edges); quadrature puts panel edges there."""
-        return [torch.empty(0, dtype=torch.float64) for _ in range(self.dim)]
-
-    @property
-    def scale(self) -> float:
-        """The smallest length over which the density changes much (a Gaussian's std); sets quadrature resolution."""
+    def pieces(self, tail: float = 10.0) -> Pieces:
+        """Boxes where the density lives and the length over which it changes in each (quadrature refines there)."""
         raise NotImplementedError
 
     def _check(self, x: Tensor) -> Tensor:
@@ -129,9 +134,8 @@ class Mixture(Distribution):
     def bounds(self, tail: float = 10.0) -> tuple[Tensor, Tensor]:
         return (self.means - tail * self.stds).amin(0), (self.means + tail * self.stds).amax(0)
 
-    @property
-    def scale(self) -> float:
-        return float(self.stds.min())
+    def pieces(self, tail: float = 10.0) -> Pieces:
+        return Pieces(self.means - tail * self.stds, self.means + tail * self.stds, self.stds.clone())
 
 
 class Uniform(Distribution):
@@ -153,17 +157,14 @@ class Uniform(Distribution):
         x = self._check(x)
         low, high = self.low.to(x.device, x.dtype), self.high.to(x.device, x.dtype)
         inside = ((x >= low) & (x <= high)).all(dim=1)
-        return torch.where(inside, -self._log_volume, -math.inf).to(x.dtype)
+        return torch.full_like(x[:, 0], -self._log_volume).masked_fill(~inside, -math.inf)
 
     def bounds(self, tail: float = 10.0) -> tuple[Tensor, Tensor]:
         return self.low.clone(), self.high.clone()
 
-    def breakpoints(self) -> list[Tensor]:
-        return [torch.stack([self.low[i], self.high[i]]) for i in range(self.dim)]
-
-    @property
-    def scale(self) -> float:
-        return float((self.high - self.low).min())
+    def pieces(self, tail: float = 10.0) -> Pieces:
+        # The box edges are where the density jumps: quadrature must put panel edges exactly there.
+        return Pieces(self.low[None], self.high[None], (self.high - self.low)[None])
 
 
 # ---------------------------------------------------------------------- builders

@@ -50,7 +50,7 @@ def test_every_registered_density_integrates_to_one(name: str) -> None:
         mass = torch.trapezoid(dist.prob(x[:, None]), x)
     else:
         # The trapezoid rule is spectrally accurate on Gaussians once the spacing is below the std.
-        n = int(2 * float((high - low).max()) / dist.scale)
+        n = int(2 * float((high - low).max()) / float(dist.stds.min()))
         xs = torch.linspace(float(low[0]), float(high[0]), n, dtype=torch.float64)
         ys = torch.linspace(float(low[1]), float(high[1]), n, dtype=torch.float64)
         gx, gy = torch.meshgrid(xs, ys, indexing="ij")
@@ -98,6 +98,8 @@ def test_uniform_density_and_samples() -> None:
     dist = toy.uniform([0.0, -1.0], [2.0, 1.0])
     x = torch.tensor([[1.0, 0.0], [2.5, 0.0], [0.0, -1.0]])
     assert_close(dist.log_prob(x), torch.tensor([-math.log(4.0), -math.inf, -math.log(4.0)]))
+    assert_close(dist.log_prob(x.double()), torch.tensor([-math.log(4.0), -math.inf, -math.log(4.0)],
+                                                         dtype=torch.float64), rtol=0, atol=1e-15)
     samples = dist.sample(10_000, generator=_rng(3))
     assert (samples[:, 0] >= 0).all() and (samples[:, 0] <= 2).all()
     assert_close(samples.mean(0), torch.tensor([1.0, 0.0]), rtol=0, atol=0.03)
