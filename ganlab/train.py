@@ -78,9 +78,14 @@ def d_step(t: Trainer, real: Tensor, z: Tensor) -> tuple[Tensor, Tensor, Tensor,
 
     Returns (loss, mean D(real), mean D(fake), ‖∇D‖) as device scalars; D(·) = σ(logit).
     """
-    cfg, D = t.cfg, t.discriminator
     with torch.no_grad():
         fake = t.generator(z)
+    return d_update(t, real, fake)
+
+
+def d_update(t: Trainer, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The discriminator update of ``d_step`` on given fakes (M, ...), e.g. mixed with replayed old ones."""
+    cfg, D = t.cfg, t.discriminator
     real, fake = t.noisy(real), t.noisy(fake)
     real_logits, fake_logits = D(real), D(fake)
     loss = adversarial_d_loss(t, real_logits, fake_logits)
