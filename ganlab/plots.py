@@ -86,11 +86,13 @@ def plot_history(history: dict[str, Sequence[float]], window: int = 25, axes: Se
 
 
 def plot_curves(curves: dict[str, Sequence[float]], xlabel: str = "step", ylabel: str = "", title: str = "",
-                window: int = 1, ax: plt.Axes | None = None, logy: bool = False) -> plt.Axes:
-    """Several labelled curves on one axis (comparisons between runs)."""
+                window: int = 1, ax: plt.Axes | None = None, logy: bool = False,
+                x: Sequence[float] | None = None) -> plt.Axes:
+    """Several labelled curves on one axis (comparisons between runs); against ``x`` if given, else the index."""
     ax = _ax(ax)
     for name, values in curves.items():
-        ax.plot(smooth(values, window), label=name)
+        y = smooth(values, window)
+        ax.plot(np.arange(len(y)) if x is None else to_numpy(x), y, label=name)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if logy:
         ax.set_yscale("log")
@@ -100,3 +102,49 @@ def plot_curves(curves: dict[str, Sequence[float]], xlabel: str = "step", ylabel
 
 def to_numpy(x: Tensor | np.ndarray) -> np.ndarray:
     return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def plot_discriminator_1d(x: Tensor, p_data: Tensor, p_g: Tensor, discriminators: dict[str, Tensor],
+                          ax: plt.Axes | None = None, title: str = "") -> plt.Axes:
+    """1-D densities p_data, p_g (shaded, left axis) and discriminator outputs D(x) in [0, 1] (right axis).
+
+    ``x`` (N,) or (N, 1); densities and each D (N,). The first discriminator is drawn in ``OPTIMAL`` green
+    (meant for D*), the others dashed.
+    """
+    ax = _ax(ax, (7, 3.6))
+    xs = to_numpy(x).reshape(-1)
+    for density, colour, label in ((p_data, REAL, r"$p_\mathrm{data}$"), (p_g, FAKE, "$p_g$")):
+        ax.fill_between(xs, to_numpy(density), color=colour, alpha=0.25, lw=0)
+        ax.plot(xs, to_numpy(density), color=colour, lw=1.5, label=label)
+    ax.set(xlabel="x", ylabel="density", title=title)
+    ax.set_ylim(bottom=0)
+    right = ax.twinx()
+    right.grid(False)
+    for i, (label, values) in enumerate(discriminators.items()):
+        right.plot(xs, to_numpy(values), color=OPTIMAL if i == 0 else "black", lw=2 if i == 0 else 1.5,
+                   ls="-" if i == 0 else "--", label=label)
+    right.axhline(0.5, color="grey", lw=0.8, ls=":")
+    right.set(ylim=(-0.02, 1.02), ylabel="D(x)")
+    lines = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="upper left")
+    return ax
+
+
+def plot_field_2d(xs: Tensor, ys: Tensor, field: Tensor, ax: plt.Axes | None = None, title: str = "",
+                  vmin: float = 0.0, vmax: float = 1.0, cmap: str = "coolwarm", label: str = "D(x)",
+                  real: Tensor | None = None, fake: Tensor | None = None) -> plt.Axes:
+    """A heatmap of ``field`` (len(xs), len(ys)) on the grid xs × ys, with optional density contours of the
+    real and fake distributions (same shape) in ``REAL`` and ``FAKE`` colours."""
+    ax = _ax(ax, (4.6, 4))
+    extent = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1]))
+    image = ax.imshow(to_numpy(field).T, origin="lower", extent=extent, vmin=vmin, vmax=vmax, cmap=cmap,
+                      aspect="equal")
+    ax.figure.colorbar(image, ax=ax, label=label, fraction=0.046, pad=0.04)
+    for density, colour in ((real, REAL), (fake, FAKE)):
+        if density is not None:
+            d = to_numpy(density).T
+            ax.contour(to_numpy(xs), to_numpy(ys), d, levels=d.max() * np.array([0.1, 0.5]), colors=colour,
+                       linewidths=1)
+    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
+    ax.grid(False)
+    return ax

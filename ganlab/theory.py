@@ -246,7 +246,8 @@ def train_discriminator(discriminator: nn.Module, p_data: Distribution, p_g: Dis
                         progress: bool = True) -> Tensor:
     """Fit a logit-valued discriminator (N, d) → (N,) against a fixed p_g with ganlab's ``bce_d_loss``.
 
-    Each step draws fresh batches from both distributions (on the discriminator's device). Returns the
+    Each step draws fresh batches from both distributions (on the discriminator's device); Adam's learning
+    rate decays linearly from ``lr`` to 0. Returns the
     per-step losses (steps,) on the CPU; −loss is the batch estimate of V(D, G).
     """
     from tqdm.auto import tqdm
@@ -254,6 +255,8 @@ def train_discriminator(discriminator: nn.Module, p_data: Distribution, p_g: Dis
     device = next(discriminator.parameters()).device
     rng = generator if generator is not None else torch.Generator(device=device).manual_seed(0)
     opt = torch.optim.Adam(discriminator.parameters(), lr=lr)
+    # The learning rate falls linearly to 0, so the last steps settle D instead of jittering around D*.
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 1 - i / steps)
     losses = []
     for _ in tqdm(range(steps), disable=not progress, desc="discriminator", unit="step"):
         real = p_data.sample(batch_size, generator=rng).to(device)
@@ -262,5 +265,6 @@ def train_discriminator(discriminator: nn.Module, p_data: Distribution, p_g: Dis
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        schedule.step()
         losses.append(loss.detach())
     return torch.stack(losses).cpu()

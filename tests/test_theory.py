@@ -179,3 +179,24 @@ def test_bad_input_names_the_problem() -> None:
         theory.quadrature(toy.ring8(), panels_per_std=50)
     with pytest.raises(ValueError, match=r"to values \(N,\)"):
         theory.value_function(lambda x: x, toy.gaussian(0.0, 1.0), toy.gaussian(1.0, 1.0))
+
+
+def test_theory_exercise_checkers_accept_right_answers_and_reject_wrong_ones(capsys: pytest.CaptureFixture) -> None:
+    from ganlab.exercises import check
+
+    assert check("02.constant_discriminator", lambda c: math.log(c) + math.log(1 - c))
+    assert not check("02.constant_discriminator", lambda c: math.log(c))
+    assert check("02.optimal_logit_gaussians", lambda x, md, mg, s: (md - mg) * x / s**2 - (md**2 - mg**2) / (2 * s**2))
+    assert not check("02.optimal_logit_gaussians", lambda x, md, mg, s: (md - mg) * x / s**2)
+
+    def jsd(p: list[float], q: list[float]) -> float:
+        p_, q_ = torch.tensor(p, dtype=torch.float64), torch.tensor(q, dtype=torch.float64)
+        p_, q_ = p_ / p_.sum(), q_ / q_.sum()
+        m = (p_ + q_) / 2
+        return float(0.5 * torch.xlogy(p_, p_ / m).sum() + 0.5 * torch.xlogy(q_, q_ / m).sum())
+
+    assert check("03.jsd_histogram", jsd)
+    assert not check("03.jsd_histogram", lambda p, q: theory.kl_divergence(p, q))
+    assert check("03.kl_gaussians", _kl_gaussians)
+    assert not check("03.kl_gaussians", lambda m1, s1, m2, s2: (m1 - m2) ** 2 / 2)
+    assert "✗" in capsys.readouterr().out
