@@ -131,10 +131,11 @@ def plot_discriminator_1d(x: Tensor, p_data: Tensor, p_g: Tensor, discriminators
 
 
 def plot_field_2d(xs: Tensor, ys: Tensor, field: Tensor, ax: plt.Axes | None = None, title: str = "",
-                  vmin: float = 0.0, vmax: float = 1.0, cmap: str = "coolwarm", label: str = "D(x)",
+                  vmin: float = 0.0, vmax: float = 1.0, cmap: str = "RdBu", label: str = "D(x)",
                   real: Tensor | None = None, fake: Tensor | None = None) -> plt.Axes:
     """A heatmap of ``field`` (len(xs), len(ys)) on the grid xs × ys, with optional density contours of the
-    real and fake distributions (same shape) in ``REAL`` and ``FAKE`` colours."""
+    real and fake distributions (same shape) in ``REAL`` and ``FAKE`` colours. The default map draws
+    D = 1 ("real") blue and D = 0 ("fake") red, like the course's colours."""
     ax = _ax(ax, (4.6, 4))
     extent = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1]))
     image = ax.imshow(to_numpy(field).T, origin="lower", extent=extent, vmin=vmin, vmax=vmax, cmap=cmap,

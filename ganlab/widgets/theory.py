@@ -44,8 +44,8 @@ def show_optimal_discriminator(p_data: Distribution, mean: float, std: float, ax
     x = _grid(p_data, p_g) if x is None else x
     value = theory.criterion(p_data, p_g)
     plots.plot_discriminator_1d(x, p_data.prob(x), p_g.prob(x), {"D*": theory.optimal_discriminator(p_data, p_g)(x)},
-                                ax=ax, title=f"p_g = N({mean:.2f}, {std:.2f}²):  V(D*, G) = {value:.4f}  "
-                                             f"(−log 4 = {-np.log(4):.4f})")
+                                ax=ax, title=f"p_g = N({mean:.2f}, {std:.2f}²)\nV(D*, G) = {value:.4f}  "
+                                             f"(floor −log 4 = {-np.log(4):.4f})")
     return value
 
 
