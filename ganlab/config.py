@@ -73,6 +73,7 @@ class GANConfig:
     # --- bookkeeping ---
     seed: int = 0
     device: str = "auto"
+    bf16: bool = False  # bf16 autocast of the forward passes, CUDA only (ganlab.fast.autocast); unmeasured quality
     extra: dict[str, Any] = field(default_factory=dict)  # model-specific options, e.g. {"dropout": 0.0}
 
     def __post_init__(self) -> None:
@@ -101,6 +102,8 @@ class GANConfig:
             raise ValueError(f"clip={self.clip!r} must be a positive bound such as 0.01, or None for no clipping")
         if not (self.instance_noise >= 0):
             raise ValueError(f"instance_noise={self.instance_noise!r} must be a standard deviation >= 0")
+        if not isinstance(self.bf16, bool):
+            raise ValueError(f"bf16={self.bf16!r} must be True or False")
         if not isinstance(self.seed, int):
             raise ValueError(f"seed={self.seed!r} must be an integer")
         # Late imports: the registries live with the things they name.

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from .checkpoint import read_checkpoint, write_checkpoint
 from .config import GANConfig, resolve_device
 from .data import DATASETS, ImageData, load_images
+from .fast import Stepper, adam_options
 from .losses import Objective, get_objective
 from .nets import build_models
 from .penalties import penalty_term, weight_clip
@@ -47,9 +48,10 @@ def load_data(name: str, device: torch.device) -> Any:
 
 
 def make_optimizer(name: str, params: Any, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
-    """Adam (with ``betas``), plain SGD or RMSprop, by ``GANConfig.optimizer`` name."""
+    """Adam (with ``betas``; fused where torch has the kernel), plain SGD or RMSprop, by name."""
+    params = list(params)
     table: dict[str, Callable[[], torch.optim.Optimizer]] = {
-        "adam": lambda: torch.optim.Adam(params, lr=lr, betas=betas),
+        "adam": lambda: torch.optim.Adam(params, lr=lr, betas=betas, **adam_options(params)),
         "sgd": lambda: torch.optim.SGD(params, lr=lr),
         "rmsprop": lambda: torch.optim.RMSprop(params, lr=lr),
     }
@@ -131,7 +133,7 @@ class Trainer:
                  discriminator: nn.Module | None = None, *, progress: bool = True, check_every: int = 100,
                  steps_per_epoch: int | None = None,
                  d_step: Callable[..., tuple[Tensor, ...]] = d_step,
-                 g_step: Callable[..., tuple[Tensor, ...]] = g_step) -> None:
+                 g_step: Callable[..., tuple[Tensor, ...]] = g_step, cuda_graph: bool = True) -> None:
         self.cfg = cfg = cfg if cfg is not None else GANConfig()
         self.device = resolve_device(cfg.device)
         torch.manual_seed(cfg.seed)  # weight initialisation and dropout
@@ -158,6 +160,7 @@ class Trainer:
         self._pending: list[Tensor] = []
         self._history: dict[str, list[float]] = {k: [] for k in STATS}
         self.callbacks: dict[str, list[Callable[[Trainer], None]]] = {e: [] for e in EVENTS}
+        self._stepper = Stepper(cuda_graph)  # ganlab.fast: CUDA-graph replay of `updates` when possible
         self._good = self.state_dict()
 
     # ------------------------------------------------------------------ pieces the steps use
@@ -204,16 +207,36 @@ class Trainer:
         swap = torch.rand(2, n, device=self.device, generator=self.rng) < flip
         return (torch.where(swap[0], 0.0, real), torch.where(swap[1], real, 0.0))
 
+    def inputs(self) -> tuple[list[Tensor], list[Tensor], Tensor]:
+        """One step's random inputs: n_critic real batches and noise batches for D, then G's noise batch."""
+        b = self.cfg.batch_size
+        reals, zs = [], []
+        for _ in range(self.cfg.n_critic):
+            reals.append(self.real_batch())
+            zs.append(self.noise(b))
+        return reals, zs, self.noise(b)
+
+    def updates(self, reals: list[Tensor], zs: list[Tensor], z_g: Tensor) -> Tensor:
+        """A D update per (real, z) pair, then a G update on z_g; returns the step's STATS as a (6,) tensor."""
+        for real, z in zip(reals, zs):
+            d_loss, d_real, d_fake, d_norm = self.d_step(self, real, z)
+        g_loss, g_norm = self.g_step(self, z_g)
+        return torch.stack([d_loss, g_loss, d_real, d_fake, d_norm, g_norm]).float()
+
+    @property
+    def fast_path(self) -> str:
+        """How the next step runs: "cuda-graph", or "eager: <why not>" (see ``ganlab.fast``)."""
+        return self._stepper.describe(self)
+
     # ------------------------------------------------------------------ the loop
     def step(self) -> None:
-        """One iteration of Algorithm 1: n_critic D updates, then one G update."""
-        b = self.cfg.batch_size
+        """One iteration of Algorithm 1: n_critic D updates, then one G update.
+
+        Runs ``updates(*inputs())``, replayed as one CUDA graph when ``fast_path`` says "cuda-graph".
+        """
         self.generator.train()
         self.discriminator.train()
-        for _ in range(self.cfg.n_critic):
-            d_loss, d_real, d_fake, d_norm = self.d_step(self, self.real_batch(), self.noise(b))
-        g_loss, g_norm = self.g_step(self, self.noise(b))
-        self._pending.append(torch.stack([d_loss, g_loss, d_real, d_fake, d_norm, g_norm]).float())
+        self._pending.append(self._stepper(self))
         self.step_count += 1
         for callback in self.callbacks["on_step_end"]:
             callback(self)

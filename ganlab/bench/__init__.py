@@ -1,0 +1,260 @@
+"""``python -m ganlab.bench`` (``make bench``): the seed notebook's loop against ``ganlab.Trainer``.
+
+In one run on one device, for each model (the seed's MLP GAN on Fashion-MNIST, the DCGAN pair, the
+2-D toy GAN on ring8), both methods train the same networks at the same batch size:
+  - ``seed_loop``: the seed's loop as written (``ganlab.bench.seed_loop``), the 1× baseline;
+  - ``ganlab``: ``Trainer.step`` (resident data, fused Adam, no host syncs, a CUDA graph on CUDA).
+Warm-up steps are run first and not timed. Printed and saved (``--json PATH``): steps/s, seconds per
+epoch (60 000 samples), peak memory (``torch.cuda.max_memory_allocated`` on CUDA, the main process's
+peak RSS on CPU) and each model's ratio ganlab / seed loop. The JSON's top-level ``"speedup"`` is that
+ratio for the seed MLP GAN.
+
+Benchmarks print; tests only check that this runs and writes what it promises (tests/test_bench.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import json
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..config import GANConfig, resolve_device
+
+EPOCH_SAMPLES = 60_000  # an epoch of Fashion-MNIST; the toy loader gets as many points
+MODELS = ("mlp", "dcgan", "toy")
+# (timed steps, warm-up steps) per model and device kind; ≤ 5 min in all on a 2-core CPU.
+DEFAULT_STEPS = {
+    "cpu": {"mlp": (150, 10), "dcgan": (6, 2), "toy": (300, 20)},
+    "cuda": {"mlp": (2000, 50), "dcgan": (500, 20), "toy": (2000, 50)},
+}
+
+
+def config_for(model: str, device: torch.device, batch_size: int = 64) -> GANConfig:
+    """The benchmark's config for a model: ganlab's defaults (the seed's recipe) at ``batch_size``."""
+    toy = {"dataset": "ring8", "image_shape": (2,), "latent_dim": 2, "hidden_dim": 128}
+    return GANConfig(model=model, batch_size=batch_size, device=str(device), **(toy if model == "toy" else {}))
+
+
+@dataclass
+class Row:
+    """One measurement: a model trained by one method on one device."""
+
+    model: str
+    method: str  # "seed_loop" | "ganlab" | "ganlab_bf16"
+    device: str
+    batch_size: int
+    steps: int  # timed steps (warm-up excluded)
+    steps_per_s: float
+    s_per_epoch: float
+    peak_memory_mb: float
+    memory: str  # what peak_memory_mb measures
+    path: str  # how the steps ran
+
+
+class PeakMemory:
+    """Peak memory of one measurement: CUDA's allocator peak, or the process's peak RSS on CPU (Linux)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.kind = "cuda max_memory_allocated" if device.type == "cuda" else "peak RSS of this process"
+
+    def reset(self) -> None:
+        gc.collect()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(self.device)
+            return
+        try:  # Linux: writing 5 resets VmHWM to the current RSS
+            Path("/proc/self/clear_refs").write_text("5")
+        except OSError:
+            self.kind = "peak RSS of this process since it started"
+
+    def read_mb(self) -> float:
+        if self.device.type == "cuda":
+            return torch.cuda.max_memory_allocated(self.device) / 2**20
+        try:
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
+        return peak / 2**20 if platform.system() == "Darwin" else peak / 1024
+
+
+def steps_per_second(step: Callable[[], Any], steps: int, warmup: int, sync: Callable[[], None]) -> float:
+    """Run ``warmup`` untimed steps, then time ``steps`` steps; ``sync`` waits for queued device work."""
+    for _ in range(warmup):
+        step()
+    sync()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    sync()
+    return steps / (time.perf_counter() - start)
+
+
+def _device_sync(device: torch.device) -> Callable[[], None]:
+    return (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
+
+
+def measure_seed_loop(cfg: GANConfig, dataset: Any, steps: int, warmup: int) -> Row:
+    """The seed's loop (DataLoader with 2 workers, BCE on σ, ``.item()``) on ``cfg``'s models."""
+    from .seed_loop import SeedLoop
+
+    device = resolve_device(cfg.device)
+    memory = PeakMemory(device)
+    memory.reset()
+    loop = SeedLoop(cfg, dataset, device)
+    try:
+        rate = steps_per_second(loop.step, steps, warmup, _device_sync(device))
+    finally:
+        loop.close()
+    return _row(cfg, "seed_loop", device, steps, rate, memory, "DataLoader(2 workers) + BCE on sigmoid + .item()")
+
+
+def measure_ganlab(cfg: GANConfig, data: Any, steps: int, warmup: int, method: str = "ganlab") -> Row:
+    """``ganlab.Trainer.step`` on ``cfg`` (data resident on the device, built before timing)."""
+    from ..train import Trainer
+
+    device = resolve_device(cfg.device)
+    memory = PeakMemory(device)
+    memory.reset()
+    trainer = Trainer(cfg, data, progress=False)
+    sync = _device_sync(device)
+    rate = steps_per_second(trainer.step, steps, warmup, lambda: (trainer.flush(), sync()))
+    return _row(cfg, method, device, steps, rate, memory, trainer.fast_path)
+
+
+def _row(cfg: GANConfig, method: str, device: torch.device, steps: int, rate: float, memory: PeakMemory,
+         path: str) -> Row:
+    return Row(cfg.model, method, str(device), cfg.batch_size, steps, rate,
+               (EPOCH_SAMPLES // cfg.batch_size) / rate, memory.read_mb(), memory.kind, path)
+
+
+def _datasets(models: tuple[str, ...]) -> dict[str, tuple[Any, Any]]:
+    """Per model: (the seed loop's torchvision-style dataset, ganlab's data on the CPU)."""
+    from ..data import load_images
+    from .seed_loop import IdxImages, point_dataset
+
+    out: dict[str, tuple[Any, Any]] = {}
+    if {"mlp", "dcgan"} & set(models):
+        images = (IdxImages.from_files("fashion_mnist"), load_images("fashion_mnist"))
+        out.update({m: images for m in ("mlp", "dcgan")})
+    if "toy" in models:
+        from .. import toy
+
+        ring = toy.get("ring8")
+        points = ring.sample(EPOCH_SAMPLES, generator=torch.Generator().manual_seed(0))
+        out["toy"] = (point_dataset(points), ring)
+    return out
+
+
+def run(device: str = "auto", steps: int | None = None, models: tuple[str, ...] = MODELS,
+        batch_size: int = 64, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Measure every model with both methods; returns the JSON-ready result (rows, ratios, "speedup")."""
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise ValueError(f"models {unknown} are not benchmarked; choose from {MODELS}")
+    if steps is not None and steps < 1:
+        raise ValueError(f"steps={steps} must be at least 1")
+    dev = resolve_device(device)
+    defaults = DEFAULT_STEPS["cuda" if dev.type == "cuda" else "cpu"]
+    meta = _meta(dev)
+    log(f"ganlab bench on {meta['device_name']} ({dev}, {meta['threads']} torch threads), "
+        f"torch {meta['torch']}, load average {meta['load_average']}")
+    data = _datasets(models)
+    rows: list[Row] = []
+    for model in models:
+        n, warmup = defaults[model] if steps is None else (steps, min(defaults[model][1], max(2, steps // 5)))
+        cfg = config_for(model, dev, batch_size)
+        seed_data, ganlab_data = data[model]
+        rows.append(measure_seed_loop(cfg, seed_data, n, warmup))
+        log(_line(rows[-1]))
+        rows.append(measure_ganlab(cfg, ganlab_data, n, warmup))
+        log(_line(rows[-1]))
+        if dev.type == "cuda" and model == "dcgan":
+            rows.append(measure_ganlab(dataclasses.replace(cfg, bf16=True), ganlab_data, n, warmup, "ganlab_bf16"))
+            log(_line(rows[-1]))
+    ratios = {m: _rate(rows, m, "ganlab") / _rate(rows, m, "seed_loop") for m in models}
+    meta["load_average_after"] = _load()
+    return {**meta, "rows": [dataclasses.asdict(r) for r in rows], "ratios": ratios,
+            "speedup": ratios.get("mlp")}
+
+
+def _rate(rows: list[Row], model: str, method: str) -> float:
+    return next(r.steps_per_s for r in rows if r.model == model and r.method == method)
+
+
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _meta(device: torch.device) -> dict[str, Any]:
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+    else:
+        name = platform.processor() or platform.machine()
+        try:
+            name = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                        if line.startswith("model name"))
+        except (OSError, StopIteration):
+            pass
+    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "device": str(device),
+            "device_name": name, "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
+            "torch": torch.__version__, "load_average": _load()}
+
+
+def _line(row: Row) -> str:
+    return (f"  {row.model:6s} {row.method:12s} batch {row.batch_size:4d}: {row.steps_per_s:9.1f} steps/s, "
+            f"{row.s_per_epoch:8.1f} s/epoch, peak {row.peak_memory_mb:8.1f} MB  [{row.path}]")
+
+
+def table(result: dict[str, Any]) -> str:
+    """The result as a Markdown table (device, date, steps/s, ratio), ready for the README."""
+    lines = [f"{result['device_name']} ({result['device']}, {result['threads']} threads), {result['date'][:10]}, "
+             f"torch {result['torch']}", "",
+             "| model | method | batch | steps/s | s/epoch | peak memory (MB) | × seed loop |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for row in result["rows"]:
+        base = _rate([Row(**r) for r in result["rows"]], row["model"], "seed_loop")
+        lines.append(f"| {row['model']} | {row['method']} | {row['batch_size']} | {row['steps_per_s']:.1f} | "
+                     f"{row['s_per_epoch']:.1f} | {row['peak_memory_mb']:.0f} | {row['steps_per_s'] / base:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ganlab.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, mps")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="timed steps per measurement (default: per model and device, see DEFAULT_STEPS)")
+    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {MODELS}")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--json", type=Path, default=None, help="write the result here as JSON")
+    args = parser.parse_args(argv)
+    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    result = run(args.device, args.steps, models, args.batch_size)
+    print()
+    print(table(result))
+    if result["speedup"] is not None:
+        print(f"\nspeedup (seed MLP GAN, batch {args.batch_size}, ganlab / seed loop): {result['speedup']:.2f}×")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+        print(f"wrote {args.json}")
+    return 0

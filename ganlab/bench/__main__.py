@@ -1,0 +1,5 @@
+"""``python -m ganlab.bench``: see ``ganlab.bench``."""
+
+from . import main
+
+raise SystemExit(main())
