@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from .checkpoint import read_checkpoint, write_checkpoint
 from .config import GANConfig, resolve_device
 from .data import DATASETS, ImageData, load_images
-from .fast import Stepper, adam_options
+from .fast import Stepper, adam_options, discriminate
 from .losses import Objective, get_objective
 from .nets import build_models
 from .penalties import penalty_term, weight_clip
@@ -89,7 +89,7 @@ def d_update(t: Trainer, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor, Te
     """The discriminator update of ``d_step`` on given fakes (M, ...), e.g. mixed with replayed old ones."""
     cfg, D = t.cfg, t.discriminator
     real, fake = t.noisy(real), t.noisy(fake)
-    real_logits, fake_logits = D(real), D(fake)
+    real_logits, fake_logits = discriminate(D, real, fake)  # one pass over both when D is per-sample
     loss = adversarial_d_loss(t, real_logits, fake_logits)
     penalty = penalty_term(cfg.penalty, D, real, fake, cfg.penalty_weight, t.rng)
     total = loss if penalty is None else loss + penalty

@@ -8,7 +8,8 @@ import torch
 
 from ganlab import GANConfig, Trainer
 from ganlab import train as train_module
-from ganlab.fast import Stepper, _capturable, _Setup, adam_options, autocast, eager_reason
+from ganlab.fast import Stepper, _capturable, _Setup, adam_options, autocast, discriminate, eager_reason, per_sample
+from ganlab.nets import apply_spectral_norm, build_models
 from ganlab.train import make_optimizer
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
@@ -49,6 +50,35 @@ def test_fused_adam_takes_the_same_steps_as_the_default_one():
             opt.step()
         params[fused] = p.detach()
     torch.testing.assert_close(params[True], params[False], rtol=1e-6, atol=1e-7)
+
+
+def test_one_pass_over_real_and_fake_gives_the_two_pass_logits_and_gradients():
+    _, D = build_models(small_cfg(extra={"dropout": 0.0}))
+    assert per_sample(D)
+    real, fake = torch.randn(16, 1, 28, 28), torch.randn(24, 1, 28, 28)  # M ≠ N, as with replayed fakes
+    grads = []
+    for both in (discriminate(D, real, fake), (D(real), D(fake))):
+        assert both[0].shape == (16,) and both[1].shape == (24,)
+        D.zero_grad()
+        (both[0].sum() - 2 * both[1].mean()).backward()
+        grads.append([p.grad.clone() for p in D.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(discriminate(D, real, fake)[1], D(fake), rtol=1e-5, atol=1e-6)
+
+
+def test_batch_coupled_discriminators_keep_two_passes():
+    _, dcgan_d = build_models(small_cfg(model="dcgan", extra={"width": 4}))  # BatchNorm mixes the batch
+    _, sn_d = build_models(small_cfg())
+    apply_spectral_norm(sn_d)  # one power iteration per call
+    _, hooked = build_models(small_cfg())
+    hooked.net[1].register_forward_hook(lambda m, i, o: None)
+    _, toy_d = build_models(small_cfg(model="toy", dataset="ring8", image_shape=(2,)))
+    assert [per_sample(d) for d in (dcgan_d, sn_d, hooked, toy_d)] == [False, False, False, True]
+    calls = []
+    dcgan_d.register_forward_pre_hook(lambda m, i: calls.append(i[0].shape[0]))
+    discriminate(dcgan_d, torch.randn(4, 1, 28, 28), torch.randn(4, 1, 28, 28))
+    assert calls == [4, 4]
 
 
 def test_cpu_trainer_reports_eager_and_trains(tiny_images):
