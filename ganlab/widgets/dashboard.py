@@ -1,0 +1,277 @@
+"""TrainingDashboard: GAN Lab inside Jupyter, a thin live view over a ``Trainer`` and its ``step()``.
+
+    from ganlab.widgets.dashboard import TrainingDashboard
+    dash = TrainingDashboard("ring8")
+    dash              # display it, press Start, move the sliders
+    dash.advance(200) # the plain-function twin: 200 steps here and now, then one redraw
+
+Threads: Start runs the training loop on a background thread (``Runner``); the kernel stays free, so
+sliders keep working. The trainer is only touched under ``self._lock``: the loop holds it for each
+step and each capture. A control change is queued in ``_pending`` and applied at once if the trainer
+is free, otherwise by the loop right before its next step, so it takes effect from the next step
+without ever blocking the browser. Pause stops after the step in progress; Step pauses and advances
+exactly one ``trainer.step()``; Reset pauses and rebuilds the models from the controls.
+Redraws are capped at ``max_fps`` per second; between redraws the loop only trains.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from torch import nn
+from torch.nn.utils import parametrize
+
+from ..nets import apply_spectral_norm
+from ..train import Trainer
+from .dashboard_controls import REGULARISERS, build_controls, layout, preset, regulariser_fields, settings_config
+from .dashboard_draw import Painter, draw
+from .dashboard_runner import Runner
+from .dashboard_scene import Frame, capture, make_scene
+
+CONFIG_KNOBS = ("loss", "lr_d", "lr_g", "optimizer", "n_critic", "batch_size", "instance_noise")
+
+
+def set_spectral_norm(discriminator: nn.Module, on: bool) -> None:
+    """Switch spectral normalisation of D's layers on or off in place, keeping the weights and their
+    Parameter objects (so the optimizer and its moments carry on). Off keeps the normalised weights."""
+    wrapped = [m for m in discriminator.modules() if parametrize.is_parametrized(m, "weight")]
+    if on and not wrapped:
+        apply_spectral_norm(discriminator)
+    elif not on:
+        for module in wrapped:
+            parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
+
+
+class TrainingDashboard:
+    """Controls, live picture and diagnostics for training a GAN; see the module docstring.
+
+    ``dataset``: a 2-D toy set name (``ganlab.toy``) or "fashion_mnist". ``max_fps``: redraws per second
+    at most. ``slow_delay``: seconds between the D and G frames of a slow-motion Step.
+    """
+
+    def __init__(self, dataset: str = "ring8", *, max_fps: float = 2.0, slow_delay: float = 0.7, seed: int = 0,
+                 device: str = "auto") -> None:
+        self.min_interval, self.slow_delay, self.seed, self.device = 1.0 / max_fps, slow_delay, seed, device
+        self.controls = build_controls(dataset)
+        self.widget = layout(self.controls)
+        self._lock = threading.RLock()  # guards the trainer; re-entrant for slow-motion frames inside a step
+        self._paint_lock = threading.Lock()
+        self._pending: dict[str, Any] = {}
+        self._pending_lock = threading.Lock()
+        self._quiet = False  # True while the dashboard sets control values itself
+        self.frames: deque[Frame] = deque(maxlen=8)
+        self.redraw_seconds: deque[float] = deque(maxlen=200)  # capture + render time of recent redraws
+        self.redraw_times: deque[float] = deque(maxlen=200)  # when they finished (time.monotonic())
+        self.runner = Runner(self._train_chunk, self._show_error, self._loop_ended)
+        self.trainer: Trainer | None = None
+        self._wire()
+        self.reset()
+
+    # ------------------------------------------------------------------ display and the plain twin
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    @property
+    def running(self) -> bool:
+        return self.runner.running
+
+    def settings(self) -> dict[str, Any]:
+        """The control values that define a run (what Reset builds from)."""
+        names = (*CONFIG_KNOBS, "regulariser", "reg_weight", "dataset")
+        return {name: self.controls[name].value for name in names}
+
+    def advance(self, steps: int) -> Frame:
+        """Train ``steps`` steps in this thread (no background loop), then redraw once; returns the frame."""
+        self.runner.pause()
+        with self._lock:
+            for _ in range(steps):
+                self._apply_pending()
+                self.trainer.step()
+        return self.redraw()
+
+    def figure(self) -> Any:
+        """The latest frame as a matplotlib Figure (for a notebook's static output)."""
+        return draw(self.frames[-1])
+
+    def close(self) -> None:
+        """Stop the loop and close every widget."""
+        self.runner.pause()
+        for widget in self.controls.values():
+            widget.close()
+        self.widget.close()
+
+    # ------------------------------------------------------------------ wiring the controls
+    def _wire(self) -> None:
+        c = self.controls
+        for name in CONFIG_KNOBS:
+            c[name].observe(lambda change, name=name: self._knob(**{name: change["new"]}), names="value")
+        c["regulariser"].observe(self._on_regulariser, names="value")
+        c["reg_weight"].observe(lambda change: self._knob(**self._regulariser_fields()), names="value")
+        c["dataset"].observe(self._on_dataset, names="value")
+        c["start"].on_click(lambda _: self.start())
+        c["pause"].on_click(lambda _: self.pause())
+        c["step"].on_click(lambda _: self._guarded(self.step))
+        c["reset"].on_click(lambda _: self._guarded(self.reset))
+
+    def _guarded(self, action: Any) -> None:
+        """Run a button's action; show an exception in the dashboard instead of losing it in a callback."""
+        try:
+            action()
+        except Exception as err:
+            self._show_error(err)
+
+    def _regulariser_fields(self) -> dict[str, Any]:
+        return regulariser_fields(self.controls["regulariser"].value, self.controls["reg_weight"].value)
+
+    def _on_regulariser(self, change: dict[str, Any]) -> None:
+        reg, weight = REGULARISERS[change["new"]], self.controls["reg_weight"]
+        self._quiet = True
+        try:
+            weight.disabled = reg.default_weight is None
+            weight.description = f"weight {reg.weight_name}".strip()
+            if reg.default_weight is not None:
+                weight.value = reg.default_weight
+        finally:
+            self._quiet = False
+        self._knob(**self._regulariser_fields())
+
+    def _on_dataset(self, change: dict[str, Any]) -> None:
+        p = preset(change["new"])
+        self._quiet = True
+        try:
+            for name in ("lr_d", "lr_g", "batch_size"):
+                self.controls[name].value = p[name]
+        finally:
+            self._quiet = False
+        self._guarded(self.reset)
+
+    def _knob(self, **changes: Any) -> None:
+        """Queue config changes; apply them now if the trainer is free, else the loop does before its next step."""
+        if self._quiet:
+            return
+        with self._pending_lock:
+            self._pending.update(changes)
+        if self._lock.acquire(blocking=False):
+            try:
+                self._apply_pending()
+            except Exception as err:
+                self._show_error(err)
+            finally:
+                self._lock.release()
+
+    def _apply_pending(self) -> None:
+        """Apply queued changes to the trainer (caller holds ``_lock``)."""
+        with self._pending_lock:
+            changes, self._pending = self._pending, {}
+        if not changes or self.trainer is None:
+            return
+        t = self.trainer
+        self.trainer.update(**changes)
+        if "spectral_norm" in changes:
+            set_spectral_norm(t.discriminator, changes["spectral_norm"])
+            t.flush()
+            t._good = t.state_dict()  # D's state-dict keys changed; keep the divergence restore point usable
+
+    # ------------------------------------------------------------------ buttons
+    def start(self) -> bool:
+        """Start training in the background; False if a loop is already running (it never starts a second)."""
+        if self.running:
+            return False
+        self.controls["error"].value = ""  # before the thread starts: it may fail at once and report
+        self._buttons(running=True)
+        return self.runner.start()
+
+    def pause(self) -> None:
+        """Stop the loop after the step in progress; returns once it has stopped."""
+        self.runner.pause()
+
+    def step(self) -> Frame:
+        """Pause, then advance exactly one trainer step; in slow motion, show D's and G's updates as frames."""
+        self.runner.pause()
+        if not self.controls["slow_motion"].value:
+            return self.advance(1)
+        t = self.trainer
+        plain_d_step, count = t.d_step, [0]
+
+        def d_step_then_show(trainer: Trainer, real: Any, z: Any) -> Any:
+            out = plain_d_step(trainer, real, z)
+            count[0] += 1
+            self.redraw(f"slow motion: D update {count[0]}/{trainer.cfg.n_critic}")
+            time.sleep(self.slow_delay)
+            return out
+
+        with self._lock:
+            self._apply_pending()
+            t.d_step = d_step_then_show
+            try:
+                t.step()
+            finally:
+                t.d_step = plain_d_step
+        return self.redraw("slow motion: G update")
+
+    def reset(self) -> None:
+        """Pause, rebuild the models and optimizers from the controls, and draw step 0."""
+        self.runner.pause()
+        cfg = settings_config(self.settings(), self.seed, self.device)
+        # Eager steps: the dashboard swaps d_step (slow motion) and D's layers (spectral norm) mid-run.
+        trainer = Trainer(cfg, progress=False, check_every=50, cuda_graph=False)
+        with self._lock:
+            with self._pending_lock:
+                self._pending.clear()
+            self.trainer, self.scene, self.painter = trainer, make_scene(trainer, self.seed), Painter()
+        self.controls["error"].value = ""
+        self.redraw()
+        self.controls["status"].value = "ready: press Start or Step"
+
+    # ------------------------------------------------------------------ the loop and the picture
+    def _train_chunk(self, stop: threading.Event) -> bool:
+        with self._lock:
+            for _ in range(self.controls["steps_per_redraw"].value):
+                if stop.is_set():
+                    break
+                self._apply_pending()
+                self.trainer.step()
+        if time.monotonic() - self._last_redraw >= self.min_interval:
+            self.redraw()
+        return True
+
+    def redraw(self, label: str = "") -> Frame:
+        """Capture the trainer's state and put the picture, step count and diagnostics on the widgets."""
+        start = time.monotonic()
+        with self._lock:
+            frame = capture(self.trainer, self.scene, label)
+        with self._paint_lock:
+            png = self.painter.png(frame)
+        c = self.controls
+        c["plot"].value = png
+        c["step_count"].value = f"step {frame.step}"
+        c["diagnostics"].value = f"<b>Diagnostics:</b> {html.escape(frame.diagnostics)}"
+        self.frames.append(frame)
+        now = time.monotonic()
+        if self.running and self.redraw_times:
+            steps = frame.step - self.frames[-2].step if len(self.frames) > 1 else 0
+            rate = steps / max(now - self.redraw_times[-1], 1e-9)
+            c["status"].value = f"running · {rate:.0f} steps/s · redraw {now - start:.2f} s"
+        self.redraw_seconds.append(now - start)
+        self.redraw_times.append(now)
+        self._last_redraw = now
+        return frame
+
+    def _loop_ended(self) -> None:
+        self._buttons(running=False)
+        if not self.controls["error"].value:
+            self._guarded(self.redraw)  # the picture matches the step count the loop stopped at
+            self.controls["status"].value = "paused"
+
+    def _buttons(self, running: bool) -> None:
+        c = self.controls
+        c["start"].disabled, c["pause"].disabled = running, not running
+
+    def _show_error(self, err: BaseException) -> None:
+        self.controls["error"].value = (f"<span style='color:#b00020'><b>Training stopped — "
+                                        f"{type(err).__name__}:</b> {html.escape(str(err))}</span>")
+        self.controls["status"].value = "stopped by an error"
