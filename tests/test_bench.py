@@ -13,7 +13,8 @@ from ganlab.bench import MODELS, main, run, table
 from ganlab.bench.seed_loop import IdxImages, Probability, SeedLoop, point_dataset
 from ganlab.losses import bce_d_loss, non_saturating_g_loss
 
-ROW_KEYS = {"model", "method", "device", "batch_size", "steps", "steps_per_s", "s_per_epoch", "peak_memory_mb"}
+ROW_KEYS = {"model", "method", "device", "batch_size", "steps", "steps_per_s", "s_per_epoch", "peak_memory_mb",
+            "data_mb"}
 
 
 def test_cli_writes_json_with_the_promised_keys(tmp_path, capsys):
@@ -36,10 +37,11 @@ def test_cli_writes_json_with_the_promised_keys(tmp_path, capsys):
 
 def test_table_is_markdown_with_one_line_per_row():
     rows = [dict(model="toy", method=m, device="cpu", batch_size=8, steps=1, steps_per_s=r, s_per_epoch=1.0,
-                 peak_memory_mb=1.0, memory="rss", path="eager") for m, r in (("seed_loop", 2.0), ("ganlab", 5.0))]
+                 peak_memory_mb=1.0, memory="rss", data_mb=0.0, path="eager")
+            for m, r in (("seed_loop", 2.0), ("ganlab", 5.0))]
     text = table({"device_name": "x", "device": "cpu", "threads": 2, "date": "2026-01-01T00:00", "torch": "2",
                   "rows": rows})
-    assert text.splitlines()[-1] == "| toy | ganlab | 8 | 5.0 | 1.0 | 1 | 2.50 |"
+    assert text.splitlines()[-1] == "| toy | ganlab | 8 | 5.0 | 1.0 | 1 | 0 | 2.50 |"
 
 
 @pytest.mark.parametrize("kw, match", [({"models": ("vae",)}, "vae"), ({"steps": 0}, "steps")])

@@ -31,6 +31,7 @@ from typing import Any
 import torch
 
 from ..config import GANConfig, resolve_device
+from ..data import ImageData
 
 EPOCH_SAMPLES = 60_000  # an epoch of Fashion-MNIST; the toy loader gets as many points
 MODELS = ("mlp", "dcgan", "toy")
@@ -60,6 +61,7 @@ class Row:
     s_per_epoch: float
     peak_memory_mb: float
     memory: str  # what peak_memory_mb measures
+    data_mb: float  # the data set held on the device (part of the peak): ganlab keeps it resident
     path: str  # how the steps ran
 
 
@@ -122,7 +124,8 @@ def measure_seed_loop(cfg: GANConfig, dataset: Any, steps: int, warmup: int) -> 
         rate = steps_per_second(loop.step, steps, warmup, _device_sync(device))
     finally:
         loop.close()
-    return _row(cfg, "seed_loop", device, steps, rate, memory, "DataLoader(2 workers) + BCE on sigmoid + .item()")
+    return _row(cfg, "seed_loop", device, steps, rate, memory, 0.0,
+                "DataLoader(2 workers) + BCE on sigmoid + .item()")
 
 
 def measure_ganlab(cfg: GANConfig, data: Any, steps: int, warmup: int, method: str = "ganlab") -> Row:
@@ -135,13 +138,15 @@ def measure_ganlab(cfg: GANConfig, data: Any, steps: int, warmup: int, method: s
     trainer = Trainer(cfg, data, progress=False)
     sync = _device_sync(device)
     rate = steps_per_second(trainer.step, steps, warmup, lambda: (trainer.flush(), sync()))
-    return _row(cfg, method, device, steps, rate, memory, trainer.fast_path)
+    resident = trainer.data if isinstance(trainer.data, ImageData) else None
+    data_mb = 0.0 if resident is None else (resident.images.nbytes + resident.labels.nbytes) / 2**20
+    return _row(cfg, method, device, steps, rate, memory, data_mb, trainer.fast_path)
 
 
 def _row(cfg: GANConfig, method: str, device: torch.device, steps: int, rate: float, memory: PeakMemory,
-         path: str) -> Row:
+         data_mb: float, path: str) -> Row:
     return Row(cfg.model, method, str(device), cfg.batch_size, steps, rate,
-               (EPOCH_SAMPLES // cfg.batch_size) / rate, memory.read_mb(), memory.kind, path)
+               (EPOCH_SAMPLES // cfg.batch_size) / rate, memory.read_mb(), memory.kind, data_mb, path)
 
 
 def _datasets(models: tuple[str, ...]) -> dict[str, tuple[Any, Any]]:
@@ -229,12 +234,13 @@ def table(result: dict[str, Any]) -> str:
     """The result as a Markdown table (device, date, steps/s, ratio), ready for the README."""
     lines = [f"{result['device_name']} ({result['device']}, {result['threads']} threads), {result['date'][:10]}, "
              f"torch {result['torch']}", "",
-             "| model | method | batch | steps/s | s/epoch | peak memory (MB) | × seed loop |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             "| model | method | batch | steps/s | s/epoch | peak memory (MB) | of which data | × seed loop |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for row in result["rows"]:
         base = _rate([Row(**r) for r in result["rows"]], row["model"], "seed_loop")
         lines.append(f"| {row['model']} | {row['method']} | {row['batch_size']} | {row['steps_per_s']:.1f} | "
-                     f"{row['s_per_epoch']:.1f} | {row['peak_memory_mb']:.0f} | {row['steps_per_s'] / base:.2f} |")
+                     f"{row['s_per_epoch']:.1f} | {row['peak_memory_mb']:.0f} | {row['data_mb']:.0f} | "
+                     f"{row['steps_per_s'] / base:.2f} |")
     return "\n".join(lines)
 
 
