@@ -1,0 +1,112 @@
+"""The training dashboard in a real JupyterLab, driven by clicks in Chromium.
+
+Checks what an instructor sees: the controls render, a loss choice and a learning-rate slider reach the kernel,
+Start trains (the step counter and the plot advance), Pause stops the counter, Step advances it by exactly one.
+Screenshots (before, running, paused) land in artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+CONTROLS = ("start", "pause", "step", "reset", "loss", "lr-d", "lr-g", "step-count", "plot")
+
+
+def step_count(page) -> int:
+    text = page.inner_text(".ganlab-step-count")
+    match = re.search(r"\d+", text)
+    assert match, f"step counter shows no number: {text!r}"
+    return int(match.group())
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def run_all_cells(page) -> None:
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+
+
+def dismiss_news(page) -> None:
+    """JupyterLab asks once whether to fetch news; answer No so the toast does not cover the dashboard."""
+    button = page.locator(".jp-toast-button:text-is('No'), .Toastify button:text-is('No')")
+    try:
+        button.first.click(timeout=3_000)
+    except Exception:  # noqa: BLE001 - no toast this time
+        pass
+
+
+def kernel_state(page) -> dict[str, str]:
+    """Re-run the state cell (the second code cell) in place and parse its 'STATE k=v ...' line."""
+    cell = page.locator(".jp-Notebook .jp-CodeCell").nth(1)
+    prompt = cell.locator(".jp-InputPrompt")
+    before = prompt.inner_text()
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Control+Enter")  # run in place; Shift+Enter would add a cell below
+    wait_until(lambda: prompt.inner_text() not in (before, "[*]:") and "STATE" in _text(cell), 30,
+               "the state cell to run again")
+    line = next(ln for ln in _text(cell).splitlines() if ln.startswith("STATE"))
+    return dict(pair.split("=", 1) for pair in line.split()[1:])
+
+
+def _text(cell) -> str:
+    out = cell.locator(".jp-OutputArea-output")
+    return out.inner_text() if out.count() else ""
+
+
+def test_dashboard_in_jupyterlab(lab, page, artifacts):
+    page.goto(lab.page_url("lab/tree/dashboard_demo.ipynb"), wait_until="domcontentloaded")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_selector("#jp-main-statusbar >> text=/Idle/", timeout=90_000)  # the kernel is up
+    dismiss_news(page)
+    run_all_cells(page)
+    page.wait_for_selector(".ganlab-dashboard", timeout=90_000)
+    for name in CONTROLS:
+        assert page.locator(f".ganlab-{name}").first.is_visible(), f"control .ganlab-{name} is not visible"
+    wait_until(lambda: page.locator(".ganlab-plot").get_attribute("src"), 30, "the first picture")
+    page.screenshot(path=str(artifacts / "before.png"))
+
+    # Pick another loss and move D's learning rate one notch up; both must reach the trainer.
+    page.select_option(".ganlab-loss select", label="hinge")
+    readout = page.locator(".ganlab-lr-d .widget-readout")
+    lr_before = readout.inner_text()
+    page.locator(".ganlab-lr-d .noUi-handle").focus()
+    page.keyboard.press("ArrowRight")
+    wait_until(lambda: readout.inner_text() != lr_before, 10, "the lr D readout to change")
+    state = kernel_state(page)
+    assert state["loss"] == "hinge"
+    assert float(state["lr_d"]) == pytest.approx(1e-3 * 10 ** 0.1, rel=1e-3)
+
+    # Start: the counter and the picture advance while the kernel stays free.
+    first_src = page.locator(".ganlab-plot").get_attribute("src")
+    start_count = step_count(page)
+    page.click(".ganlab-start")
+    wait_until(lambda: step_count(page) > start_count + 20, 60, "training to advance the step counter")
+    wait_until(lambda: page.locator(".ganlab-plot").get_attribute("src") != first_src, 30, "the plot to redraw")
+    page.screenshot(path=str(artifacts / "running.png"))
+    assert kernel_state(page)["running"] == "True"  # the kernel answered while training ran
+
+    # Pause: the counter stops.
+    page.click(".ganlab-pause")
+    wait_until(lambda: page.locator(".ganlab-start").is_enabled(), 15, "Start to be enabled again after Pause")
+    time.sleep(1.0)  # let the last redraw land
+    paused = step_count(page)
+    time.sleep(2.0)
+    assert step_count(page) == paused, "the step counter moved after Pause"
+    page.screenshot(path=str(artifacts / "paused.png"))
+
+    # Step: exactly one more update.
+    page.click(".ganlab-step")
+    wait_until(lambda: step_count(page) == paused + 1, 15, "Step to advance the counter by one")
+    time.sleep(1.5)
+    assert step_count(page) == paused + 1
+    assert int(kernel_state(page)["steps"]) == paused + 1
