@@ -11,7 +11,7 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 WORKERS  ?= 2
 THREADS  ?= 1
 
-.PHONY: install lab test unit notebooks lint data e2e bench clean
+.PHONY: install lab test unit notebooks lint data classifier e2e bench clean
 
 install: $(STAMP)
 
@@ -30,6 +30,11 @@ data: install
 		$(PY) -m ganlab.data fashion_mnist; \
 	fi
 
+# The Fashion-MNIST classifier behind the sample-quality metrics (notebooks 05, 07, 08): trained once
+# (about 2 min on a 2-core CPU) and cached under data/classifiers/, so no notebook pays for it.
+classifier: install data
+	OMP_NUM_THREADS=2 $(PY) -c "from ganlab.features import classifier; classifier('fashion_mnist')"
+
 lab: install data
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
@@ -40,7 +45,7 @@ lint: install
 unit: install data
 	OMP_NUM_THREADS=$(THREADS) $(VENV)/bin/pytest -q -n $(WORKERS) -m "not e2e" tests
 
-notebooks: install data
+notebooks: install data classifier
 	GANLAB_FAST=1 OMP_NUM_THREADS=$(THREADS) MPLBACKEND=agg $(VENV)/bin/pytest -q -n $(WORKERS) --dist loadfile \
 		--nbval-lax --nbval-current-env -p no:randomly --durations=0 notebooks/
 
