@@ -6,7 +6,7 @@ can compose panels. Colours: real data is always ``REAL``, generated data ``FAKE
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -148,4 +148,28 @@ def plot_field_2d(xs: Tensor, ys: Tensor, field: Tensor, ax: plt.Axes | None = N
                        linewidths=1)
     ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$")
     ax.grid(False)
+    return ax
+
+
+def plot_vector_field(field: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+                      trajectories: dict[str, np.ndarray] | None = None, lim: float = 2.0, n: int = 21,
+                      ax: plt.Axes | None = None, title: str = "", labels: tuple[str, str] = (r"$\theta$", r"$\psi$"),
+                      ) -> plt.Axes:
+    """Arrows of a 2-D vector field ``field(X, Y) -> (U, V)`` on an n × n grid over [−lim, lim]², with
+    trajectories (steps, 2) drawn over it (start marked by a dot, equilibrium at the origin by a star)."""
+    ax = _ax(ax, (4.2, 4.2))
+    grid = np.linspace(-lim, lim, n)
+    xs, ys = np.meshgrid(grid, grid)
+    u, v = field(xs, ys)
+    speed = np.hypot(u, v)
+    # Unit arrows show the direction everywhere; the speed is near 0 close to the equilibrium.
+    ax.quiver(xs, ys, u / (speed + 1e-12), v / (speed + 1e-12), color="0.55", angles="xy", pivot="mid",
+              scale=1.2 * n, width=0.005)
+    for (name, path), colour in zip((trajectories or {}).items(), (FAKE, REAL, OPTIMAL, "darkorange", "purple")):
+        ax.plot(path[:, 0], path[:, 1], color=colour, lw=1.5, label=name)
+        ax.plot(*path[0], "o", color=colour, ms=4)
+    ax.plot(0, 0, "*", color="black", ms=10)
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel=labels[0], ylabel=labels[1], title=title)
+    if trajectories:
+        ax.legend(fontsize=8, loc="upper right")
     return ax

@@ -107,6 +107,7 @@ def test_critical_r1_and_checker(capsys: pytest.CaptureFixture[str]) -> None:
     np.testing.assert_allclose(eig, [-0.5, -0.5], atol=1e-6)
     assert check_critical_r1(1.0) and not check_critical_r1(0.5)
     assert "still complex" in capsys.readouterr().out
+    assert not check_critical_r1(None) and "Hint" in capsys.readouterr().out
 
 
 def test_bad_arguments_name_the_fix() -> None:

@@ -76,7 +76,7 @@ class Painter:
             axes = fig.subplots(2, 3, gridspec_kw=dict(left=0.06, right=0.98, bottom=0.08, top=0.92, wspace=0.3,
                                                        hspace=0.3, height_ratios=[1.3, 1]))
             ax, box = axes[0, 0], frame.box
-            self.d_image = ax.imshow(frame.d_map, origin="lower", extent=box, cmap="RdBu_r", alpha=0.75)
+            self.d_image = ax.imshow(frame.d_map, origin="lower", extent=box, cmap="RdBu", alpha=0.75)
             self.colorbar = fig.colorbar(self.d_image, ax=ax, shrink=0.85, pad=0.02)
             self.real_dots = ax.scatter(*frame.real.T, s=4, color=REAL, label="real")
             self.fake_dots = ax.scatter(*frame.fake.T, s=3, color=FAKE, alpha=0.5, label="fake")
