@@ -151,6 +151,84 @@ def plot_field_2d(xs: Tensor, ys: Tensor, field: Tensor, ax: plt.Axes | None = N
     return ax
 
 
+def plot_modes_2d(samples: Tensor, modes: Tensor, std: float, ax: plt.Axes | None = None, title: str = "",
+                  box: float | None = None) -> plt.Axes:
+    """Generated samples (N, 2) in ``FAKE`` over the modes (M, 2), each with its 3·std high-quality circle."""
+    ax = _ax(ax, (3.2, 3.2))
+    x, m = to_numpy(samples), to_numpy(modes)
+    ax.scatter(x[:, 0], x[:, 1], s=2, color=FAKE, alpha=0.35, lw=0)
+    for cx, cy in m:
+        ax.add_patch(plt.Circle((cx, cy), 3 * std, fill=False, color=REAL, lw=0.8))
+    ax.scatter(m[:, 0], m[:, 1], s=6, color=REAL, marker="x", lw=0.8)
+    half = box if box is not None else 1.35 * float(np.abs(m).max()) + 6 * std
+    ax.set(xlim=(-half, half), ylim=(-half, half), title=title, aspect="equal", xticks=[], yticks=[])
+    return ax
+
+
+def plot_mode_samples(samples: dict[tuple[str, str], Tensor], dists: dict[str, object], size: float = 2.4
+                      ) -> plt.Figure:
+    """A grid of ``plot_modes_2d`` panels: one row per data set, one column per (data set, title) key.
+
+    ``dists`` maps each data set name to a distribution with ``.modes`` (M, 2) and ``.std``.
+    """
+    names = list(dists)
+    cols = max(sum(1 for d, _ in samples if d == name) for name in names)
+    fig, axes = plt.subplots(len(names), cols, figsize=(size * cols, size * len(names)), squeeze=False)
+    for row, name in enumerate(names):
+        keys = [k for k in samples if k[0] == name]
+        for col in range(cols):
+            ax = axes[row, col]
+            if col >= len(keys):
+                ax.axis("off")
+                continue
+            dist = dists[name]
+            plot_modes_2d(samples[keys[col]], dist.modes, dist.std, ax=ax, title=keys[col][1])
+            ax.title.set_fontsize(8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_mode_benchmark(summary: Sequence[dict], published: dict[str, dict[str, tuple[float, float]]],
+                        axes: Sequence[plt.Axes] | None = None) -> plt.Figure:
+    """Modes captured against % high-quality samples, one panel per data set: our methods as points with
+    ±1 std error bars (over seeds), the published rows as hollow diamonds. Top right is best."""
+    datasets = list(dict.fromkeys(s["dataset"] for s in summary))
+    if axes is None:
+        _, axes = plt.subplots(1, len(datasets), figsize=(6.2 * len(datasets), 4.6), squeeze=False)
+        axes = axes[0]
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, dataset in zip(axes, datasets):
+        for i, s in enumerate(x for x in summary if x["dataset"] == dataset):
+            ax.errorbar(s["high_quality_mean"], s["modes_mean"], xerr=s["high_quality_std"], yerr=s["modes_std"],
+                        fmt="o", color=colours[i % len(colours)], label=s["label"], capsize=2, ms=5)
+        for label, row in published.items():
+            if dataset in row:
+                modes, quality = row[dataset]
+                ax.scatter(quality, modes, marker="D", facecolors="none", edgecolors="black", s=40)
+                ax.annotate(label, (quality, modes), fontsize=7, xytext=(4, -9), textcoords="offset points")
+        ax.set(xlabel="high-quality samples (%)", ylabel="modes captured", title=dataset, xlim=(0, 101))
+        ax.legend(fontsize=7, loc="lower left")
+    fig = axes[0].figure
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_histogram(counts: dict[str, Sequence[float]], classes: Sequence[str], ax: plt.Axes | None = None,
+                         title: str = "") -> plt.Axes:
+    """Grouped bars: the fraction of generated samples per class, one colour per setup, uniform 1/K dashed."""
+    ax = _ax(ax, (9, 3.4))
+    k = len(classes)
+    width = 0.8 / max(len(counts), 1)
+    for i, (name, values) in enumerate(counts.items()):
+        v = np.asarray(values, dtype=float)
+        ax.bar(np.arange(k) + (i - (len(counts) - 1) / 2) * width, v / v.sum(), width, label=name)
+    ax.axhline(1 / k, color="grey", ls="--", lw=1, label="uniform")
+    ax.set_xticks(np.arange(k), classes, rotation=30, ha="right", fontsize=8)
+    ax.set(ylabel="fraction of samples", title=title)
+    ax.legend(fontsize=8)
+    return ax
+
+
 def plot_vector_field(field: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
                       trajectories: dict[str, np.ndarray] | None = None, lim: float = 2.0, n: int = 21,
                       ax: plt.Axes | None = None, title: str = "", labels: tuple[str, str] = (r"$\theta$", r"$\psi$"),
@@ -172,4 +250,47 @@ def plot_vector_field(field: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray
     ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel=labels[0], ylabel=labels[1], title=title)
     if trajectories:
         ax.legend(fontsize=8, loc="upper right")
+    return ax
+
+
+def plot_per_class(values: dict[str, Sequence[float]], classes: Sequence[str], ylabel: str = "", title: str = "",
+                   reference: float | None = None, reference_label: str = "chance", ax: plt.Axes | None = None
+                   ) -> plt.Axes:
+    """Grouped bars of a per-class quantity (K,) for several runs, with an optional dashed reference line."""
+    ax = _ax(ax, (10, 3.4))
+    k, width = len(classes), 0.8 / max(len(values), 1)
+    for i, (name, v) in enumerate(values.items()):
+        ax.bar(np.arange(k) + (i - (len(values) - 1) / 2) * width, to_numpy(torch.as_tensor(v)), width, label=name)
+    if reference is not None:
+        ax.axhline(reference, color="grey", ls="--", lw=1, label=reference_label)
+    ax.set_xticks(np.arange(k), classes, rotation=30, ha="right", fontsize=8)
+    ax.set(ylabel=ylabel, title=title)
+    ax.legend(fontsize=8, ncol=len(values) + 1, loc="lower right")
+    return ax
+
+
+def plot_tradeoff(curves: dict[str, tuple[Sequence[float], Sequence[float]]], point_labels: Sequence[str],
+                  xlabel: str = "", ylabel: str = "", title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
+    """Curves through (x, y) points, each point annotated with its label (e.g. the truncation ψ that made it)."""
+    ax = _ax(ax, (6, 4.2))
+    for name, (xs, ys) in curves.items():
+        line = ax.plot(xs, ys, "o-", label=name, ms=4)[0]
+        for x, y, text in zip(xs, ys, point_labels):
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7, color=line.get_color())
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_contingency(table: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str], title: str = "",
+                     ax: plt.Axes | None = None) -> plt.Axes:
+    """A counts table (rows, cols) as a heatmap of each row's shares, e.g. learned code × true class."""
+    ax = _ax(ax, (7, 5))
+    shares = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.figure.colorbar(image, ax=ax, label="share of the row", fraction=0.046, pad=0.04)
+    ax.set_xticks(np.arange(len(col_labels)), col_labels, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(np.arange(len(row_labels)), row_labels, fontsize=8)
+    ax.set(title=title)
+    ax.grid(False)
     return ax

@@ -1,0 +1,276 @@
+"""The 2-D mode-collapse benchmark of VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018).
+
+    python -m ganlab.experiments.mode_collapse [--quick] [--seeds 10] [--steps N] [--device auto]
+                                               [--methods gan,pacgan4,...] [--workers W] [--out artifacts]
+
+For each data set (``ring8``: 8 Gaussians of std 0.01 on the unit circle; ``grid25``: 25 Gaussians of std
+0.05 on a 5 × 5 grid of spacing 2), each method and each seed, small MLPs are trained with the plain
+``Trainer`` plus the method's remedies (``ganlab.remedies``); 2,500 samples are then scored with
+``ganlab.metrics.mode_coverage``: modes captured, % high-quality samples (within 3 std of a mode) and the
+reverse KL of the mode histogram to uniform. The table prints mean ± std over seeds beside the published
+rows of PacGAN's Table 1, and ``--out`` receives runs.csv (one row per run), summary.csv and two figures.
+
+Every method shares the base recipe below and the same number of steps, so the comparison is on equal
+budgets; wall time per run is reported because some remedies (unrolling) cost more per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import toy
+from ..config import GANConfig, resolve_device
+from ..metrics import mode_coverage
+from ..remedies import build_trainer
+from ..train import Trainer
+
+DATASETS = ("ring8", "grid25")
+N_SAMPLES = 2500  # generated samples scored per run, as in both papers
+
+# PacGAN's Table 1 (Lin et al. 2018): (modes captured, % high-quality samples). Their GAN and PacGAN rows are
+# means over 10 runs of their own MLPs; the Unrolled GAN and VEEGAN rows are quoted there from Srivastava
+# et al. (2017). Data: ring of radius 1 with std 0.01, grid of spacing 2 with std 0.05, as ganlab.toy's.
+PUBLISHED: dict[str, dict[str, tuple[float, float]]] = {
+    "GAN": {"ring8": (6.3, 98.2), "grid25": (17.3, 94.8)},
+    "Unrolled GAN": {"ring8": (7.6, 35.6), "grid25": (23.6, 16.0)},
+    "VEEGAN": {"ring8": (8.0, 52.9), "grid25": (24.6, 40.0)},
+    "PacGAN4": {"ring8": (7.8, 95.9), "grid25": (24.8, 93.6)},
+}
+
+# The base recipe every method starts from: the papers' scale (2-D noise, MLPs with a few hundred units at
+# most), the non-saturating loss without label smoothing (smoothing blurs the thin modes), Adam, and the
+# learning rates decayed linearly to 0 over the last ``decay`` fraction of the steps, which sharpens the modes.
+BASE: dict[str, Any] = dict(model="toy", image_shape=(2,), latent_dim=2, hidden_dim=128, batch_size=256,
+                            lr_g=1e-3, lr_d=1e-3, betas=(0.5, 0.999), real_label=1.0, extra={"layers": 3})
+DECAY = 0.5
+STEPS = 2000
+
+
+@dataclass(frozen=True)
+class Method:
+    """A row of the table: remedies (``ganlab.remedies`` spec) and changes to the base config."""
+
+    label: str
+    remedies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+METHODS: dict[str, Method] = {
+    "gan": Method("GAN"),
+    "pacgan4": Method("PacGAN4", {"pack": {"pack": 4}}),
+    "minibatch_std": Method("minibatch std", {"minibatch_std": {}}),
+    "minibatch_discrimination": Method("minibatch discrimination", {"minibatch_discrimination": {}}),
+    "feature_matching": Method("feature matching", {"feature_matching": {}}),
+    "unrolled": Method("Unrolled GAN (5 steps)", {"unrolled": {"steps": 5}}),
+    "replay": Method("experience replay", {"replay": {}}),
+    "historical_averaging": Method("historical averaging", {"historical_averaging": {}}),
+    "best": Method("ganlab best: PacGAN4 + minibatch std", {"pack": {"pack": 4}, "minibatch_std": {}}),
+}
+
+
+class LinearDecay:
+    """``on_step_end`` callback: both learning rates fall linearly to 0 over the last ``fraction`` of ``total``."""
+
+    def __init__(self, trainer: Trainer, total: int, fraction: float = DECAY) -> None:
+        self.total, self.fraction = total, fraction
+        self.start = {id(opt): [g["lr"] for g in opt.param_groups] for opt in (trainer.opt_g, trainer.opt_d)}
+
+    def __call__(self, t: Trainer) -> None:
+        if self.fraction <= 0:
+            return
+        scale = min(1.0, max(0.0, (self.total - t.step_count) / (self.fraction * self.total)))
+        for opt in (t.opt_g, t.opt_d):
+            for group, lr in zip(opt.param_groups, self.start[id(opt)]):
+                group["lr"] = lr * scale
+
+
+def config(dataset: str, method: str = "gan", seed: int = 0, device: str = "auto") -> GANConfig:
+    """The base recipe with ``method``'s changes for ``dataset`` (the remedies are ``build_trainer``'s)."""
+    if method not in METHODS:
+        raise ValueError(f"method {method!r} is unknown; use one of {sorted(METHODS)}")
+    values = {**BASE, **METHODS[method].changes}
+    return GANConfig(dataset=dataset, seed=seed, device=device, **values)
+
+
+def trainer(dataset: str, method: str = "gan", seed: int = 0, steps: int = STEPS, device: str = "auto",
+            decay: float = DECAY) -> Trainer:
+    """An untrained ``Trainer`` for one run, with the learning-rate decay over ``steps`` attached."""
+    t = build_trainer(config(dataset, method, seed, device), METHODS[method].remedies, progress=False,
+                      check_every=500)
+    t.add_callback("on_step_end", LinearDecay(t, steps, decay))
+    return t
+
+
+def run_one(dataset: str, method: str, seed: int, steps: int = STEPS, device: str = "auto",
+            n_samples: int = N_SAMPLES) -> dict[str, Any]:
+    """Train one run and score ``n_samples`` samples; returns a CSV row plus the samples (n_samples, 2)."""
+    start = time.perf_counter()
+    t = trainer(dataset, method, seed, steps, device)
+    t.fit(steps=steps)
+    samples = t.sample(n_samples)
+    seconds = time.perf_counter() - start
+    dist = toy.get(dataset)
+    score = mode_coverage(samples, dist.modes, dist.std)
+    return {"dataset": dataset, "method": method, "label": METHODS[method].label, "seed": seed, "steps": steps,
+            "device": str(t.device), "modes": score["modes"], "high_quality": 100 * score["high_quality"],
+            "reverse_kl": score["reverse_kl"], "seconds": seconds, "samples": samples}
+
+
+def _run_job(job: tuple[str, str, int, int, str, int]) -> dict[str, Any]:
+    torch.set_num_threads(1)  # one process per core: tiny nets gain nothing from intra-op threads
+    return run_one(*job)
+
+
+def run_all(datasets: Sequence[str] = DATASETS, methods: Sequence[str] = tuple(METHODS), seeds: int = 10,
+            steps: int = STEPS, device: str = "auto", workers: int = 1, n_samples: int = N_SAMPLES,
+            progress: bool = True) -> list[dict[str, Any]]:
+    """Every (data set, method, seed) run, in ``workers`` processes; rows in a fixed order."""
+    for name in datasets:
+        toy.get(name)  # fail early on a bad name
+    for name in methods:
+        config(datasets[0], name)
+    from tqdm.auto import tqdm
+
+    jobs = [(d, m, s, steps, device, n_samples) for d in datasets for m in methods for s in range(seeds)]
+    bar = tqdm(total=len(jobs), disable=not progress, desc="mode-collapse runs", unit="run")
+    rows = []
+    if workers <= 1:
+        for job in jobs:
+            rows.append(run_one(*job))
+            bar.update(1)
+    else:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            for row in pool.map(_run_job, jobs):
+                rows.append(row)
+                bar.update(1)
+    bar.close()
+    return rows
+
+
+def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and population std over seeds of modes, high-quality % and reverse KL, per (data set, method)."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["dataset"], row["method"]), []).append(row)
+    out = []
+    for (dataset, method), runs in groups.items():
+        entry: dict[str, Any] = {"dataset": dataset, "method": method, "label": runs[0]["label"],
+                                 "seeds": len(runs), "steps": runs[0]["steps"], "device": runs[0]["device"]}
+        for key in ("modes", "high_quality", "reverse_kl", "seconds"):
+            values = [float(r[key]) for r in runs]
+            entry[f"{key}_mean"] = statistics.fmean(values)
+            entry[f"{key}_std"] = statistics.pstdev(values) if all(map(math.isfinite, values)) else math.nan
+        out.append(entry)
+    return out
+
+
+def format_table(summary: Sequence[dict[str, Any]]) -> str:
+    """Plain-text table per data set: ours (mean ± std over seeds) then the published rows."""
+    lines = []
+    for dataset in dict.fromkeys(s["dataset"] for s in summary):
+        dist = toy.get(dataset)
+        mine = [s for s in summary if s["dataset"] == dataset]
+        lines.append(f"\n{dataset}: {len(dist.modes)} modes, std {dist.std:g}; {mine[0]['seeds']} seeds × "
+                     f"{mine[0]['steps']} steps on {mine[0]['device']}")
+        lines.append(f"  {'method':40s} {'modes':>12s} {'high quality %':>15s} {'reverse KL':>13s} {'s/run':>7s}")
+        for s in mine:
+            lines.append(f"  {s['label']:40s} {_pm(s, 'modes', 1):>12s} {_pm(s, 'high_quality', 1):>15s} "
+                         f"{_pm(s, 'reverse_kl', 2):>13s} {s['seconds_mean']:7.1f}")
+        for label, row in PUBLISHED.items():
+            modes, quality = row[dataset]
+            lines.append(f"  {label + ' (Lin et al. 2018)':40s} {modes:>12.1f} {quality:>15.1f} {'':>13s} {'':>7s}")
+    return "\n".join(lines)
+
+
+def _pm(s: dict[str, Any], key: str, digits: int) -> str:
+    return f"{s[key + '_mean']:.{digits}f} ± {s[key + '_std']:.{digits}f}"
+
+
+def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Rows as CSV (the samples column is left out)."""
+    keys = [k for k in rows[0] if k != "samples"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def save(rows: Sequence[dict[str, Any]], out: Path) -> dict[str, Path]:
+    """runs.csv, summary.csv, mode_collapse.png (ours vs published) and samples.png (seed 0 of each run)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    summary = summarise(rows)
+    paths = {"runs": write_csv(rows, out / "runs.csv"), "summary": write_csv(summary, out / "summary.csv")}
+    fig = plots.plot_mode_benchmark(summary, PUBLISHED)
+    fig.savefig(out / "mode_collapse.png", dpi=120, bbox_inches="tight")
+    first = [r for r in rows if r["seed"] == 0]
+    fig = plots.plot_mode_samples({(r["dataset"], r["label"]): r["samples"] for r in first},
+                                  {d: toy.get(d) for d in dict.fromkeys(r["dataset"] for r in first)})
+    fig.savefig(out / "samples.png", dpi=100, bbox_inches="tight")
+    plt.close("all")
+    paths.update(figure=out / "mode_collapse.png", samples=out / "samples.png")
+    return paths
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m ganlab.experiments.mode_collapse", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="CI-sized run: 2 seeds, 150 steps, 500 samples")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per method (default 10; 2 with --quick)")
+    p.add_argument("--steps", type=int, default=None, help=f"training steps per run (default {STEPS})")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, from {','.join(METHODS)}")
+    p.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated toy set names")
+    p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU cores, at most 8)")
+    p.add_argument("--out", default="artifacts/mode_collapse", help="folder for the CSVs and figures")
+    args = p.parse_args(argv)
+    args.seeds = args.seeds if args.seeds is not None else (2 if args.quick else 10)
+    args.steps = args.steps if args.steps is not None else (150 if args.quick else STEPS)
+    args.samples = 500 if args.quick else N_SAMPLES
+    args.workers = args.workers if args.workers is not None else min(8, os.cpu_count() or 1)
+    for name in ("seeds", "steps", "workers"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name} must be >= 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Run the benchmark from the command line; returns the summary rows."""
+    args = parse_args(argv)
+    device = str(resolve_device(args.device))
+    datasets = [d for d in args.datasets.split(",") if d]
+    methods = [m for m in args.methods.split(",") if m]
+    start = time.perf_counter()
+    rows = run_all(datasets, methods, args.seeds, args.steps, device, args.workers, args.samples,
+                   progress=sys.stderr.isatty())
+    wall = time.perf_counter() - start
+    summary = summarise(rows)
+    print(format_table(summary))
+    paths = save(rows, Path(args.out))
+    print(f"\n{len(rows)} runs in {wall:.0f} s wall ({args.workers} workers, {device}); wrote "
+          + ", ".join(str(p) for p in paths.values()))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

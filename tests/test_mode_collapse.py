@@ -1,0 +1,84 @@
+"""The mode-collapse benchmark: CLI on tiny settings, its table and CSV, and that methods change the run."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from ganlab import toy
+from ganlab.experiments import mode_collapse as mc
+from ganlab.metrics import mode_coverage
+
+
+def test_quick_cli_writes_table_csv_and_figures(tmp_path, capsys) -> None:
+    summary = mc.main(["--quick", "--seeds", "2", "--steps", "3", "--methods", "gan,pacgan4",
+                       "--datasets", "ring8", "--workers", "1", "--out", str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert "PacGAN4 (Lin et al. 2018)" in printed and "7.8" in printed and "95.9" in printed
+    with (tmp_path / "runs.csv").open() as f:
+        runs = list(csv.DictReader(f))
+    assert len(runs) == 4 and {r["method"] for r in runs} == {"gan", "pacgan4"}
+    for r in runs:
+        assert 0 <= int(r["modes"]) <= 8 and 0 <= float(r["high_quality"]) <= 100 and float(r["seconds"]) > 0
+    with (tmp_path / "summary.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [r["method"] for r in rows] == ["gan", "pacgan4"] and rows[0]["seeds"] == "2"
+    gan = [r for r in runs if r["method"] == "gan"]
+    assert_close(float(rows[0]["modes_mean"]), sum(int(r["modes"]) for r in gan) / 2)
+    assert (tmp_path / "mode_collapse.png").stat().st_size > 0 and (tmp_path / "samples.png").stat().st_size > 0
+    assert len(summary) == 2
+
+
+def test_bad_arguments_are_named() -> None:
+    with pytest.raises(SystemExit):
+        mc.parse_args(["--seeds", "0"])
+    with pytest.raises(ValueError, match="unknown"):
+        mc.config("ring8", "vegan")
+    with pytest.raises(ValueError, match="unknown"):
+        mc.run_all(["ring9"], ["gan"], seeds=1, steps=1)
+
+
+def test_packing_changes_what_D_sees() -> None:
+    plain = mc.trainer("ring8", "gan", steps=10, device="cpu")
+    packed = mc.trainer("ring8", "pacgan4", steps=10, device="cpu")
+    assert plain.discriminator.net[0].in_features == 2
+    assert packed.discriminator.inner.net[0].in_features == 8  # 4 samples of 2 coordinates
+    batch = packed.real_batch()
+    assert packed.discriminator(batch).shape == (batch.shape[0] // 4,)
+    for a, b in zip(plain.generator.parameters(), packed.generator.parameters()):
+        assert_close(a, b)  # same seed, same generator: only D differs
+
+
+def test_every_method_builds_a_different_step_or_net() -> None:
+    plain = mc.trainer("ring8", "gan", device="cpu")
+    for name in mc.METHODS:
+        t = mc.trainer("ring8", name, device="cpu")
+        changed = (t.d_step is not plain.d_step or t.g_step is not plain.g_step
+                   or repr(t.discriminator) != repr(plain.discriminator) or t.callbacks["on_step_end"][:-1])
+        assert bool(changed) == (name != "gan"), name
+
+
+def test_learning_rates_decay_to_zero() -> None:
+    t = mc.trainer("ring8", "gan", steps=8, device="cpu", decay=0.5)
+    lrs = []
+    t.add_callback("on_step_end", lambda t: lrs.append(t.opt_g.param_groups[0]["lr"]))
+    t.fit(steps=8)
+    lr = t.cfg.lr_g
+    assert_close(torch.tensor(lrs), torch.tensor([lr, lr, lr, lr, 0.75 * lr, 0.5 * lr, 0.25 * lr, 0.0]))
+
+
+def test_mode_coverage_on_the_benchmark_sets() -> None:
+    # Extra cases beside tests/test_metrics.py: the real distributions score as the papers' ideal.
+    for name in mc.DATASETS:
+        dist = toy.get(name)
+        score = mode_coverage(dist.sample(20_000, torch.Generator().manual_seed(0)), dist.modes, dist.std)
+        assert score["modes"] == len(dist.modes)
+        assert_close(score["high_quality"], 1 - math.exp(-4.5), atol=0.003, rtol=0)  # P(‖ε‖ ≤ 3σ) in 2-D
+        assert 0 <= score["reverse_kl"] < 0.01
+    ring = toy.get("ring8")
+    one_mode = ring.modes[2].expand(100, 2).float()
+    assert mode_coverage(one_mode, ring.modes, ring.std)["reverse_kl"] == pytest.approx(math.log(8))
