@@ -89,6 +89,86 @@ def _kl_gaussians(answer: Callable[[float, float, float, float], float]) -> tupl
     return True, "KL = log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − ½, and it matches quadrature to 1e-8"
 
 
+def _projection_logit(answer: Callable[..., Any]) -> tuple[bool, str]:
+    import torch
+
+    g = torch.Generator().manual_seed(7)
+    features, weight, embedding = (torch.randn(*shape, generator=g) for shape in ((6, 5), (5,), (3, 5)))
+    labels = torch.tensor([0, 1, 2, 2, 1, 0])
+    want = features @ weight + 0.25 + (embedding[labels] * features).sum(dim=1)
+    got = answer(features, weight, 0.25, embedding, labels)
+    if got is None:
+        return False, "your function returned None; it should return the (N,) logits"
+    got = torch.as_tensor(got, dtype=want.dtype).reshape(-1)
+    if got.shape != want.shape or not torch.allclose(got, want, rtol=1e-5, atol=1e-5):
+        return False, ("not the projection logit: it is ψ(φ) + ⟨e_y, φ⟩ = φ·w + b + Σ_j embedding[y, j]·φ_j, "
+                       "one class vector per sample, picked by its label")
+    return True, "D(x, y) = ψ(φ(x)) + e_yᵀφ(x): the label only selects which vector φ(x) is projected on"
+
+
+def _acgan_g_loss(answer: Callable[..., Any]) -> tuple[bool, str]:
+    import torch
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(3)
+    logits, class_logits = torch.randn(8, generator=g), torch.randn(8, 4, generator=g)
+    labels = torch.tensor([0, 1, 2, 3, 3, 2, 1, 0])
+    want = F.softplus(-logits).mean() + F.cross_entropy(class_logits, labels)
+    got = answer(logits, class_logits, labels)
+    if got is None:
+        return False, "your function returned None; it should return a scalar loss"
+    got = torch.as_tensor(got, dtype=want.dtype)
+    if not torch.allclose(got, want, rtol=1e-5, atol=1e-6):
+        saturating = -F.softplus(logits).mean() + F.cross_entropy(class_logits, labels)
+        hint = (" (that is the saturating adversarial term; use softplus(−logit))"
+                if torch.allclose(got, saturating, rtol=1e-5, atol=1e-6) else "")
+        return False, (f"you returned {float(got):.5f}, expected {float(want):.5f} = mean softplus(−logit) + "
+                       f"cross-entropy(class logits, requested labels){hint}")
+    return True, "G wants the source head to say 'real' and the class head to say the class it was asked for"
+
+
+def _redrawn_share(answer: Callable[[float], float]) -> tuple[bool, str]:
+    for psi in (0.5, 1.0, 2.0):
+        want = math.erfc(psi / math.sqrt(2))  # P(|z| > ψ) = 2(1 − Φ(ψ))
+        got = answer(psi)
+        if got is None:
+            return False, "your function returned None; it should return a share in [0, 1]"
+        if not math.isclose(got, want, rel_tol=1e-6):
+            return False, (f"for ψ={psi} you returned {got}; an entry is redrawn when its first draw has "
+                           f"|z| > ψ, probability 2(1 − Φ(ψ)) = {want:.4f}")
+    return True, "2(1 − Φ(ψ)): 62 % at ψ = 0.5, 32 % at ψ = 1, under 5 % at ψ = 2"
+
+
+def _fid_1d(answer: Callable[[float, float, float, float], float]) -> tuple[bool, str]:
+    from .metrics import frechet_distance
+
+    for m1, v1, m2, v2 in ((1.0, 4.0, 3.0, 9.0), (0.0, 1.0, 0.0, 1.0), (2.0, 0.5, -1.0, 0.5), (0.0, 0.0, 0.0, 2.0)):
+        got, want = answer(m1, v1, m2, v2), frechet_distance([m1], [[v1]], [m2], [[v2]])
+        if got is None:
+            return False, "your function returned None; it should return the FID as a number"
+        if not math.isclose(float(got), want, rel_tol=1e-9, abs_tol=1e-12):
+            return False, (f"for N({m1}, {v1}) vs N({m2}, {v2}) you returned {got}, expected {want}; in 1-D the "
+                           f"trace term is v1 + v2 − 2·√(v1·v2), and v are variances, not standard deviations")
+    return True, "FID = (m1 − m2)² + (√v1 − √v2)²: zero only for equal Gaussians, the mean gap² for equal widths"
+
+
+def _mmd2_cubic(answer: Callable[[list[float], list[float]], float]) -> tuple[bool, str]:
+    import torch
+
+    from .metrics import mmd2_unbiased
+
+    for x, y in (([0.0, 1.0], [1.0, 2.0]), ([0.5, -1.0, 2.0], [0.0, 0.3]), ([1.0, 1.0, 1.0], [1.0, 1.0, 1.0])):
+        got = answer(x, y)
+        want = mmd2_unbiased(*(torch.tensor(s, dtype=torch.float64)[:, None] for s in (x, y)))  # (m, 1), (n, 1)
+        if got is None:
+            return False, "your function returned None; it should return the estimate as a number"
+        if not math.isclose(float(got), want, rel_tol=1e-9, abs_tol=1e-12):
+            return False, (f"for x={x}, y={y} you returned {got}, expected {want:.6f}; average k over pairs i ≠ j "
+                           f"within each set (m(m − 1) of them) and over all m·n cross pairs")
+    return True, ("the i = j terms k(x, x) are not samples of k between two independent draws; leaving them out "
+                  "makes the expectation exactly MMD² (9.5 for {0, 1} vs {1, 2})")
+
+
 EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {
     "01.smoothed_optimum": _smoothed_optimum,
     "01.optimal_logit": _optimal_logit,
@@ -96,6 +176,11 @@ EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {
     "02.optimal_logit_gaussians": _optimal_logit_gaussians,
     "03.jsd_histogram": _jsd_histogram,
     "03.kl_gaussians": _kl_gaussians,
+    "07.projection_logit": _projection_logit,
+    "07.acgan_g_loss": _acgan_g_loss,
+    "07.redrawn_share": _redrawn_share,
+    "08.fid_1d": _fid_1d,
+    "08.mmd2_cubic": _mmd2_cubic,
 }
 
 

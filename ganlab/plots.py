@@ -265,7 +265,7 @@ def plot_per_class(values: dict[str, Sequence[float]], classes: Sequence[str], y
         ax.axhline(reference, color="grey", ls="--", lw=1, label=reference_label)
     ax.set_xticks(np.arange(k), classes, rotation=30, ha="right", fontsize=8)
     ax.set(ylabel=ylabel, title=title)
-    ax.legend(fontsize=8, ncol=len(values) + 1, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: bars reach every height
     return ax
 
 

@@ -23,11 +23,13 @@ from ganlab.conditional import (
     evaluate_classes,
     get_scheme,
     info_loss,
+    infogan_bound,
     infogan_codes,
     mean_pairwise_distance,
     mutual_information_bound,
     normalized_mutual_information,
     per_class,
+    per_class_precision_recall,
     purity,
     truncation_curve,
 )
@@ -178,6 +180,19 @@ def test_mean_pairwise_distance_closed_form_and_per_class():
                  torch.tensor([1.0, 2.0]) * (4 + 2 * math.sqrt(2)) / 6)
 
 
+def test_per_class_precision_recall_sees_a_collapsed_class():
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(60, 2, generator=g)
+    labels = torch.arange(60) % 2
+    same = per_class_precision_recall(real, labels, real, labels, 2)
+    assert same["precision"] == 1.0 and same["recall"] == 1.0
+    collapsed = real.clone()
+    collapsed[labels == 1] = real[1]  # class 1: every fake is the same real point
+    out = per_class_precision_recall(real, labels, collapsed, labels, 2)
+    assert out["precision_per_class"][1] == 1.0 and out["recall_per_class"][0] == 1.0
+    assert out["recall_per_class"][1] < 0.3
+
+
 def test_purity_and_nmi_closed_forms():
     truth = torch.tensor([0, 0, 1, 1, 2, 2])
     relabelled = torch.tensor([2, 2, 0, 0, 1, 1])
@@ -282,11 +297,37 @@ class _GreyLevelClassifier(torch.nn.Module):
 def test_evaluation_helpers_run_on_a_trained_model(labelled):
     t = _trainer("acgan", labelled)
     t.fit(steps=2)
-    result = evaluate_classes(t, _GreyLevelClassifier(), n_per_class=5)
+    real = (labelled.images.mean(dim=(1, 2, 3))[:, None], labelled.labels)
+    result = evaluate_classes(t, _GreyLevelClassifier(), n_per_class=5, real=real)
     assert 0 <= result["fidelity"] <= 1 and result["fidelity_per_class"].shape == (K,)
+    assert result["recall_per_class"].shape == (K,) and 0 <= result["precision"] <= 1
     curve = truncation_curve(t, _GreyLevelClassifier(), [0.5, 2.0], n_per_class=5)
     assert len(curve["fidelity"]) == 2
     info = _trainer("infogan", labelled)
+    bound = infogan_bound(info, n=64)
+    assert bound["categorical"] <= math.log(K) and bound["continuous"] <= 2 * math.log(2)
+    assert bound["total"] == pytest.approx(bound["categorical"] + bound["continuous"])
+    assert bound["continuous_r2"] <= 1
     codes = infogan_codes(info, labelled.images)
     assert codes.shape == (64,) and codes.max() < K
     assert code_sweep(info, 1, torch.linspace(-1, 1, 3), n_rows=2).shape == (6, 1, 28, 28)
+
+
+# ---------------------------------------------------------------------- widget twins and widgets
+def test_widget_twins_draw_the_requested_grids(labelled):
+    import matplotlib.pyplot as plt
+
+    from ganlab.widgets import conditional as views
+
+    t = _trainer("acgan", labelled)
+    images = views.show_class(t, 2, psi=0.5, n=8)
+    assert_close(images, t.sample(8, views._noise(t, 8, 0, 0.5), 2))
+    assert views.show_interpolation(t, 0, 1, steps=3, labels=[0, 3]).shape == (6, 1, 28, 28)
+    info = _trainer("infogan", labelled)
+    assert views.show_codes(info, 1, [0.5, -0.5], n=4).shape == (4, 1, 28, 28)
+    with pytest.raises(ValueError, match="continuous codes"):
+        views.show_codes(info, 1, [0.5], n=4)
+    for panel in (views.class_explorer(t, n=4), views.interpolation_explorer(t, steps=3),
+                  views.code_explorer(info, n=4)):
+        assert len(panel.children) == 2  # controls above the redrawn grid
+    plt.close("all")

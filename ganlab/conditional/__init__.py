@@ -25,10 +25,12 @@ from .measures import (
                      class_samples,
                      code_sweep,
                      evaluate_classes,
-                     infogan_codes,
+                     infogan_bound,
+    infogan_codes,
                      mean_pairwise_distance,
                      normalized_mutual_information,
                      per_class,
+    per_class_precision_recall,
                      purity,
                      truncation_curve,
 )
@@ -38,4 +40,4 @@ __all__ = ["ConditionalTrainer", "Scheme", "SCHEMES", "get_scheme", "conditional
            "class_loss", "auxiliary_class_loss", "categorical_code_nll", "continuous_code_nll", "info_loss",
            "code_entropy", "mutual_information_bound", "class_fidelity", "mean_pairwise_distance", "per_class",
            "purity", "normalized_mutual_information", "class_samples", "evaluate_classes", "truncation_curve",
-           "infogan_codes", "code_sweep"]
+           "infogan_codes", "infogan_bound", "code_sweep", "per_class_precision_recall"]

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from ..nets.conditional import info_code, truncated_noise
+from .losses import categorical_code_nll, continuous_code_nll
 from .train import ConditionalTrainer
 
 
@@ -84,18 +85,43 @@ def class_samples(trainer: ConditionalTrainer, n_per_class: int, threshold: floa
 
 @torch.no_grad()
 def evaluate_classes(trainer: ConditionalTrainer, classifier: Any, n_per_class: int = 100,
-                     threshold: float = math.inf, seed: int = 0, batch: int = 500) -> dict[str, Any]:
+                     threshold: float = math.inf, seed: int = 0, real: tuple[Tensor, Tensor] | None = None,
+                     batch: int = 500) -> dict[str, Any]:
     """Fidelity and diversity of a class-conditional generator, read through ``classifier``.
 
     Returns {"fidelity": overall float, "fidelity_per_class": (K,), "diversity": mean over classes of the
-    mean pairwise distance of classifier features, "diversity_per_class": (K,)}.
+    mean pairwise distance of classifier features, "diversity_per_class": (K,)}. With ``real`` =
+    (real features (N, d), their labels (N,)) also "precision" and "recall" (Kynkäänniemi et al. 2019),
+    computed within each class against that class's real features and averaged over classes, plus
+    their "_per_class" tensors: precision asks "does each fake look like some real image of its class",
+    recall "is each real image of the class near some fake": recall falls when a class collapses.
     """
     images, labels = class_samples(trainer, n_per_class, threshold, seed)
     probs, feats = _classify(classifier, images, batch)
     per_class_fidelity, fidelity = class_fidelity(probs.argmax(dim=1), labels, trainer.n_classes)
     diversity = per_class(feats, labels, trainer.n_classes)
-    return {"fidelity": fidelity, "fidelity_per_class": per_class_fidelity,
-            "diversity": diversity.mean().item(), "diversity_per_class": diversity}
+    result = {"fidelity": fidelity, "fidelity_per_class": per_class_fidelity,
+              "diversity": diversity.mean().item(), "diversity_per_class": diversity}
+    if real is not None:
+        result.update(per_class_precision_recall(real[0], real[1], feats, labels, trainer.n_classes))
+    return result
+
+
+def per_class_precision_recall(real_features: Tensor, real_labels: Tensor, fake_features: Tensor,
+                               fake_labels: Tensor, n_classes: int, k: int = 3) -> dict[str, Any]:
+    """Precision and recall of the fakes of each class against the real features of that class.
+
+    Returns {"precision", "recall"}: means over classes, and {"precision_per_class", "recall_per_class"}: (K,).
+    """
+    from ..metrics import precision_recall  # the metrics package is only needed here
+
+    rows = [precision_recall(real_features[real_labels == c], fake_features[fake_labels == c], k)
+            for c in range(n_classes)]
+    out: dict[str, Any] = {}
+    for key in ("precision", "recall"):
+        values = torch.tensor([r[key] for r in rows])
+        out[key], out[f"{key}_per_class"] = values.mean().item(), values
+    return out
 
 
 def truncation_curve(trainer: ConditionalTrainer, classifier: Any, thresholds: list[float],
@@ -118,6 +144,37 @@ def infogan_codes(trainer: ConditionalTrainer, images: Tensor, batch: int = 500)
     finally:
         D.train(was_training)
     return torch.cat(out)
+
+
+@torch.no_grad()
+def infogan_bound(trainer: ConditionalTrainer, n: int = 1000, seed: int = 0) -> dict[str, float]:
+    """The mutual-information lower bound on n fresh samples, in nats, and how well Q reads the codes back.
+
+    "categorical" is log K − CE(Q's code logits, c_cat): at most log K, reached when Q always names the
+    code; "continuous" is n_cont·log 2 minus the unit-Gaussian NLL of the continuous codes, at most
+    n_cont·(log 2 − ½ log 2π) ≈ −0.23·n_cont (a fixed-variance Q makes this part of the bound loose);
+    "total" is their sum. "continuous_r2" is 1 − MSE / Var(U(−1, 1)): the share of the continuous codes'
+    variance Q recovers (0 for a Q that always says 0, 1 for a perfect one).
+    """
+    G, D = trainer.generator, trainer.discriminator
+    rng = torch.Generator(device=trainer.device).manual_seed(seed)
+    k, n_cont = trainer.n_classes, G.n_cont
+    cat = torch.randint(0, k, (n,), device=trainer.device, generator=rng)
+    cont = 2 * torch.rand(n, n_cont, device=trainer.device, generator=rng) - 1
+    z = torch.randn(n, trainer.cfg.latent_dim, device=trainer.device, generator=rng)
+    modes = G.training, D.training
+    G.eval()
+    D.eval()
+    try:
+        _, code_logits, code_means = D(G(z, info_code(cat, cont, k)))
+    finally:
+        G.train(modes[0])
+        D.train(modes[1])
+    categorical = math.log(k) - categorical_code_nll(code_logits, cat).item()
+    continuous = n_cont * math.log(2.0) - continuous_code_nll(code_means, cont).item()
+    r2 = 1.0 - (code_means - cont).pow(2).mean().item() * 3.0  # Var(U(−1, 1)) = 1/3
+    return {"categorical": categorical, "continuous": continuous, "total": categorical + continuous,
+            "continuous_r2": r2}
 
 
 def code_sweep(trainer: ConditionalTrainer, code: int, values: Tensor, n_rows: int | None = None,

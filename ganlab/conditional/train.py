@@ -3,7 +3,7 @@
 A *scheme* names how the condition enters (a ``Scheme`` in ``SCHEMES``, chosen by ``cfg.extra["scheme"]``):
   "concat"      one-hot planes stacked onto D's input, embedding concatenated to z (Mirza & Osindero 2014);
   "acgan"       D also classifies; loss L_S + L_C (Odena et al. 2017);
-  "projection"  D(x, y) = ψ(φ(x)) + ⟨e_y, φ(x)⟩, G with conditional BatchNorm (Miyato & Koyama 2018);
+  "projection"  D(x, y) = ψ(φ(x)) + ⟨e_y, φ(x)⟩ (Miyato & Koyama 2018);
   "infogan"     no labels at all: a categorical and continuous codes, recovered by a Q head (Chen et al. 2016).
 The conditional value function of the class schemes is
     min_G max_D  E_{(x,y)~p_data}[log D(x, y)] + E_{z~p_z, y~p(y)}[log(1 − D(G(z, y), y))].
@@ -11,7 +11,9 @@ The conditional value function of the class schemes is
 ``ConditionalTrainer`` subclasses ``Trainer``: the loop, checkpoints, history and the NaN check are the
 base class's. Its ``real_batch()`` returns (images, labels), and its ``d_step``/``g_step`` are
 ``conditional_d_step``/``conditional_g_step`` below, which ask the scheme for the losses.
-Options in ``cfg.extra``: scheme, width (64), embed_dim (10), generator ("embed"/"cbn"; per-scheme default),
+The class schemes share one generator, so they differ only in how D reads the label: by default the
+label embedding concatenated to z ("embed"); ``extra["generator"] = "cbn"`` swaps in conditional BatchNorm.
+Options in ``cfg.extra``: scheme, width (64), embed_dim (10), generator ("embed" or "cbn"),
 class_weight (1.0, AC-GAN's weight on L_C), n_cont (2), info_weight (1.0), cont_weight (1.0).
 """
 
@@ -48,10 +50,10 @@ GENERATORS: dict[str, Callable[..., nn.Module]] = {
 
 
 # ---------------------------------------------------------------------- the schemes' pieces
-def _class_pair(discriminator: type[nn.Module], default_generator: str) -> Callable[..., tuple[nn.Module, nn.Module]]:
+def _class_pair(discriminator: type[nn.Module]) -> Callable[..., tuple[nn.Module, nn.Module]]:
     def build(cfg: GANConfig, n_classes: int) -> tuple[nn.Module, nn.Module]:
         width, channels = _layout(cfg)
-        name = cfg.extra.get("generator", default_generator)
+        name = cfg.extra.get("generator", "embed")
         if name not in GENERATORS:
             raise ValueError(f"extra['generator']={name!r} is unknown; use one of {sorted(GENERATORS)}")
         return GENERATORS[name](cfg, n_classes, width, channels), discriminator(n_classes, width, channels)
@@ -158,12 +160,12 @@ class Scheme:
 SCHEMES: dict[str, Scheme] = {
     s.name: s
     for s in (
-        Scheme("concat", _class_pair(ConcatDiscriminator, "embed"), random_labels, grid_labels,
+        Scheme("concat", _class_pair(ConcatDiscriminator), random_labels, grid_labels,
                _class_d_loss, _class_g_loss, "cGAN: the label is concatenated to G's and D's inputs"),
-        Scheme("acgan", _class_pair(ACGANDiscriminator, "embed"), random_labels, grid_labels,
+        Scheme("acgan", _class_pair(ACGANDiscriminator), random_labels, grid_labels,
                _acgan_d_loss, _acgan_g_loss, "AC-GAN: D also predicts the class; loss L_S + L_C"),
-        Scheme("projection", _class_pair(ProjectionDiscriminator, "cbn"), random_labels, grid_labels,
-               _class_d_loss, _class_g_loss, "projection D with a conditional-BatchNorm G"),
+        Scheme("projection", _class_pair(ProjectionDiscriminator), random_labels, grid_labels,
+               _class_d_loss, _class_g_loss, "projection D: the class enters as an inner product with D's features"),
         Scheme("infogan", _infogan_pair, random_codes, grid_codes, _infogan_d_loss, _infogan_g_loss,
                "InfoGAN: unsupervised codes made recoverable by a Q head"),
     )
