@@ -108,10 +108,18 @@ def g_step(t: Trainer, z: Tensor) -> tuple[Tensor, Tensor]:
 
     Returns (loss, ‖∇G‖) as device scalars.
     """
+    return g_update(t, lambda: t.objective.g_loss(t.discriminator(t.noisy(t.generator(z)))))
+
+
+def g_update(t: Trainer, loss_fn: Callable[[], Tensor]) -> tuple[Tensor, Tensor]:
+    """The generator update of ``g_step`` on the loss ``loss_fn()`` computes (e.g. a conditional G's loss).
+
+    D's parameters are frozen while the loss is built and differentiated. Returns (loss, ‖∇G‖).
+    """
     D = t.discriminator
     D.requires_grad_(False)
     try:
-        loss = t.objective.g_loss(D(t.noisy(t.generator(z))))
+        loss = loss_fn()
         t.opt_g.zero_grad(set_to_none=True)
         loss.backward()
     finally:

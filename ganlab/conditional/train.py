@@ -40,7 +40,7 @@ from ..nets.conditional import (
 )
 from ..nets.layers import apply_spectral_norm
 from ..penalties import weight_clip
-from ..train import Trainer, adversarial_d_loss, grad_norm
+from ..train import Trainer, adversarial_d_loss, g_update, grad_norm
 from .losses import auxiliary_class_loss, class_loss, info_loss
 
 GENERATORS: dict[str, Callable[..., nn.Module]] = {
@@ -203,18 +203,8 @@ def conditional_d_step(t: ConditionalTrainer, real: tuple[Tensor, Tensor], z: Te
 
 def conditional_g_step(t: ConditionalTrainer, z: Tensor) -> tuple[Tensor, Tensor]:
     """One G update on noise (N, latent) with fresh random conditions; D (and InfoGAN's Q head) stay frozen."""
-    D = t.discriminator
     conditions = t.scheme.draw(t, z.shape[0])
-    D.requires_grad_(False)
-    try:
-        loss = t.scheme.g_loss(t, t.noisy(t.generator(z, conditions)), conditions)
-        t.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-    finally:
-        D.requires_grad_(True)
-    norm = grad_norm(t.generator)
-    t.opt_g.step()
-    return loss.detach(), norm
+    return g_update(t, lambda: t.scheme.g_loss(t, t.noisy(t.generator(z, conditions)), conditions))
 
 
 class ConditionalTrainer(Trainer):
