@@ -28,7 +28,7 @@ without a GPU to run it on; tests/test_fast.py checks it against eager steps whe
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -114,12 +114,13 @@ def discriminate(discriminator: nn.Module, real: Tensor, fake: Tensor) -> tuple[
     return discriminator(real), discriminator(fake)
 
 
-def eager_reason(trainer: Trainer, allowed: bool = True) -> str | None:
+def eager_reason(trainer: Trainer, allowed: bool = True, device_types: tuple[str, ...] = ("cuda",)
+                 ) -> str | None:
     """Why this trainer's step cannot be captured as a CUDA graph right now; None when it can."""
     from . import train
 
     cfg = trainer.cfg
-    if trainer.device.type != "cuda":
+    if trainer.device.type not in device_types:
         return f"{trainer.device.type} has no CUDA graphs"
     if not allowed:
         return "CUDA graphs switched off (Trainer(cuda_graph=False))"
@@ -161,6 +162,38 @@ class CaptureFailed(RuntimeError):
         self.error, self.inputs = error, inputs
 
 
+class CudaGraphs:
+    """Every CUDA-specific call ``CudaGraphStep`` makes, in one place (tests put a CPU stand-in here)."""
+
+    device_types = ("cuda",)
+
+    def new_stream(self, device: torch.device) -> Any:
+        return torch.cuda.Stream(device)
+
+    @contextlib.contextmanager
+    def on_side_stream(self, stream: Any, device: torch.device) -> Iterator[None]:
+        """Run the body on ``stream``, ordered after the current stream's work and before its next work."""
+        current = torch.cuda.current_stream(device)
+        stream.wait_stream(current)
+        with torch.cuda.stream(stream):
+            yield
+        current.wait_stream(stream)
+
+    def hand_over(self, tensor: Tensor, device: torch.device) -> None:
+        """A tensor made on the side stream will be read on the current one: tell the allocator."""
+        tensor.record_stream(torch.cuda.current_stream(device))
+
+    def capture(self, body: Callable[[], Tensor], stream: Any) -> tuple[Any, Tensor]:
+        """Record ``body`` (nothing runs yet) as a graph; returns it and ``body``'s static output."""
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph, stream=stream):
+            out = body()
+        return graph, out
+
+    def synchronize(self, device: torch.device) -> None:
+        torch.cuda.synchronize(device)
+
+
 class CudaGraphStep:
     """One trainer step captured as a CUDA graph: warm up eagerly, capture once, then replay.
 
@@ -170,11 +203,12 @@ class CudaGraphStep:
     Returns the step's statistics (len(STATS),) as a fresh device tensor, without a host sync.
     """
 
-    def __init__(self, trainer: Trainer) -> None:
+    def __init__(self, trainer: Trainer, backend: CudaGraphs) -> None:
         self.setup = _Setup.of(trainer)
-        self.stream = torch.cuda.Stream(trainer.device)
+        self.backend = backend
+        self.stream = backend.new_stream(trainer.device)
         self.warm = 0
-        self.graph: torch.cuda.CUDAGraph | None = None
+        self.graph: Any = None
         self.inputs: tuple[list[Tensor], list[Tensor], Tensor] | None = None
         self.stats: Tensor | None = None
 
@@ -182,12 +216,9 @@ class CudaGraphStep:
         reals, zs, z_g = t.inputs()  # drawn on the current stream, in the eager order
         if self.warm < WARMUP_STEPS:
             self.warm += 1
-            current = torch.cuda.current_stream(t.device)
-            self.stream.wait_stream(current)
-            with torch.cuda.stream(self.stream), autocast(t):
+            with self.backend.on_side_stream(self.stream, t.device), autocast(t):
                 stats = t.updates(reals, zs, z_g)
-            current.wait_stream(self.stream)
-            stats.record_stream(current)  # made on the side stream, read on the current one
+            self.backend.hand_over(stats, t.device)
             return stats
         if self.graph is None:
             try:
@@ -207,10 +238,14 @@ class CudaGraphStep:
         # Gradients set to None so that backward allocates them from the graph's private pool.
         t.opt_d.zero_grad(set_to_none=True)
         t.opt_g.zero_grad(set_to_none=True)
-        graph = torch.cuda.CUDAGraph()
-        with _capturable(t.opt_d, t.opt_g), torch.cuda.graph(graph, stream=self.stream), autocast(t):
-            stats = t.updates(reals, zs, z_g)
-        self.graph, self.inputs, self.stats = graph, (reals, zs, z_g), stats  # inputs: now static buffers
+
+        def body() -> Tensor:
+            with autocast(t):
+                return t.updates(reals, zs, z_g)
+
+        with _capturable(t.opt_d, t.opt_g):
+            self.graph, self.stats = self.backend.capture(body, self.stream)
+        self.inputs = (reals, zs, z_g)  # the graph reads these buffers on every replay
 
     def release(self, t: Trainer) -> None:
         """Drop the graph and the gradients that live in its memory pool."""
@@ -241,14 +276,15 @@ def _capturable(*optimizers: torch.optim.Optimizer) -> Iterator[None]:
 class Stepper:
     """What ``Trainer.step`` calls: a captured CUDA graph when the setup allows, else the eager updates."""
 
-    def __init__(self, cuda_graph: bool = True) -> None:
+    def __init__(self, cuda_graph: bool = True, backend: CudaGraphs | None = None) -> None:
         self.cuda_graph = cuda_graph
+        self.backend = backend if backend is not None else CudaGraphs()
         self.graph_step: CudaGraphStep | None = None
         self.failure: tuple[_Setup, str] | None = None  # a capture that failed, and for which setup
 
     def reason(self, t: Trainer) -> str | None:
         """Why the next step runs eagerly (None: it runs as a CUDA graph)."""
-        reason = eager_reason(t, self.cuda_graph)
+        reason = eager_reason(t, self.cuda_graph, self.backend.device_types)
         if reason is None and self.failure is not None and self.failure[0].same(_Setup.of(t)):
             return self.failure[1]
         return reason
@@ -263,11 +299,11 @@ class Stepper:
             setup = _Setup.of(t)
             if self.graph_step is None or not self.graph_step.setup.same(setup):
                 self.release(t)
-                self.graph_step = CudaGraphStep(t)
+                self.graph_step = CudaGraphStep(t, self.backend)
             try:
                 return self.graph_step(t)
             except CaptureFailed as failed:
-                torch.cuda.synchronize(t.device)
+                self.backend.synchronize(t.device)
                 err = failed.error
                 self.failure = (setup, f"CUDA-graph capture failed ({type(err).__name__}: "
                                        f"{str(err).splitlines()[0] if str(err) else ''})")
