@@ -169,6 +169,33 @@ def _mmd2_cubic(answer: Callable[[list[float], list[float]], float]) -> tuple[bo
                   "makes the expectation exactly MMD² (9.5 for {0, 1} vs {1, 2})")
 
 
+def _w1_sorted(answer: Callable[[Any, Any], float]) -> tuple[bool, str]:
+    import numpy as np
+    from scipy.stats import wasserstein_distance
+
+    rng = np.random.default_rng(0)
+    for x, y in ((np.array([0.0, 1.0, 3.0]), np.array([2.0, 0.5, 1.0])),
+                 (rng.normal(size=200), rng.exponential(size=200) + 1.0)):
+        got, want = answer(x, y), wasserstein_distance(x, y)
+        if got is None:
+            return False, "your function returned None; it should return W₁ as a number"
+        if not math.isclose(float(got), want, rel_tol=1e-9, abs_tol=1e-12):
+            return False, (f"for x={np.round(x[:3], 3).tolist()}…, y={np.round(y[:3], 3).tolist()}… you returned "
+                           f"{got}, expected {want:.6f}; sort both samples and average |x₍ᵢ₎ − y₍ᵢ₎|")
+    return True, "W₁ = mean |x₍ᵢ₎ − y₍ᵢ₎| over the sorted samples: the quantile coupling is optimal in 1-D"
+
+
+def _optimal_slope(answer: Callable[[float, float], float]) -> tuple[bool, str]:
+    for mu, lam in ((3.0, 10.0), (1.0, 100.0), (0.5, 0.25)):
+        got, want = answer(mu, lam), 1.0 + mu / (2.0 * lam)
+        if got is None:
+            return False, "your function returned None; it should return the slope s"
+        if not math.isclose(float(got), want, rel_tol=1e-9):
+            return False, (f"for μ={mu}, λ={lam} you returned {got}; E_P f − E_Q f = μs, so maximise "
+                           f"μs − λ(s − 1)²: the derivative μ − 2λ(s − 1) vanishes at {want:.4f}")
+    return True, "s* = 1 + μ/(2λ): a soft penalty lets the critic overshoot slope 1 by μ/(2λ)"
+
+
 EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {
     "01.smoothed_optimum": _smoothed_optimum,
     "01.optimal_logit": _optimal_logit,
@@ -176,6 +203,8 @@ EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {
     "02.optimal_logit_gaussians": _optimal_logit_gaussians,
     "03.jsd_histogram": _jsd_histogram,
     "03.kl_gaussians": _kl_gaussians,
+    "06.w1_sorted": _w1_sorted,
+    "06.optimal_slope": _optimal_slope,
     "07.projection_logit": _projection_logit,
     "07.acgan_g_loss": _acgan_g_loss,
     "07.redrawn_share": _redrawn_share,
