@@ -50,7 +50,7 @@ def test_domain_cnn_rejects_flat_or_wrong_sized_images():
 def test_classifier_trains_once_then_loads_from_cache(tmp_path, monkeypatch):
     first = features.classifier("fashion_mnist", "cpu", progress=False, budget=TINY, root=tmp_path)
     files = list(tmp_path.glob("*.pt"))
-    assert [f.name for f in files] == ["fashion_mnist_cnn16-32-128_e1-n256-b64-lr0p003_seed0.pt"]
+    assert [f.name for f in files] == ["fashion_mnist_cnn16-32-128_custom-e1-n256-b64-lr0p003_seed0.pt"]
     assert 0.1 <= first.test_accuracy <= 1.0
     assert not first.training and not any(p.requires_grad for p in first.parameters())
 
@@ -76,7 +76,7 @@ def test_training_leaves_the_callers_random_stream_alone(tmp_path):
 @needs_data
 @pytest.mark.parametrize("content", [b"not a checkpoint at all", "wrong key"])
 def test_a_bad_cache_file_is_moved_aside_with_a_warning_and_retrained(tmp_path, content):
-    path = features.cache_path("fashion_mnist", budget="e1-n256-b64-lr0p003", root=tmp_path)
+    path = features.cache_path("fashion_mnist", budget="custom-e1-n256-b64-lr0p003", root=tmp_path)
     if content == "wrong key":  # a readable file that holds another classifier
         torch.save({"format": features.FORMAT, "dataset": "mnist", "arch": features.DEFAULT_ARCH,
                     "budget": "full", "seed": 0, "state": {}, "test_accuracy": 0.5}, path)
@@ -98,11 +98,11 @@ def test_budget_choice_follows_fast_mode_and_the_cache(tmp_path, monkeypatch):
         return features._resolve_budget(None, "fashion_mnist", features.DEFAULT_ARCH, 0, tmp_path)[0]
 
     monkeypatch.setenv("GANLAB_FAST", "0")
-    assert resolved() == "full"
+    assert resolved().startswith("full-e")
     monkeypatch.setenv("GANLAB_FAST", "1")
-    assert resolved() == "fast"
+    assert resolved().startswith("fast-e")
     features.cache_path("fashion_mnist", root=tmp_path).write_bytes(b"")  # a full classifier is cached
-    assert resolved() == "full"
+    assert resolved().startswith("full-e")
 
 
 def test_bad_names_are_rejected():

@@ -316,3 +316,21 @@ def test_report_of_a_set_against_itself():
     assert (out["precision"], out["recall"], out["density"], out["coverage"]) == (1.0, 1.0, 1.0, 1.0)
     close(out["inception_score"], 10.0)
     assert "inception_score" not in metrics.report(x, x, kid_subsets=1, kid_subset_size=50)
+
+
+# ------------------------------------------------------------------------------------------ exercises (notebook 08)
+def test_exercise_checkers_accept_the_formulas_and_reject_near_misses(capsys):
+    from ganlab.exercises import check
+
+    assert check("08.fid_1d", lambda m1, v1, m2, v2: (m1 - m2) ** 2 + v1 + v2 - 2 * math.sqrt(v1 * v2))
+    assert not check("08.fid_1d", lambda m1, v1, m2, v2: (m1 - m2) ** 2 + (v1 - v2) ** 2)  # stds mixed up
+
+    def mmd2(x, y, diagonal=False):
+        k = lambda a, b: (a * b + 1) ** 3
+        within = lambda s: sum(k(a, b) for i, a in enumerate(s) for j, b in enumerate(s) if diagonal or i != j)
+        pairs = lambda s: len(s) * len(s) if diagonal else len(s) * (len(s) - 1)
+        return within(x) / pairs(x) + within(y) / pairs(y) - 2 * sum(k(a, b) for a in x for b in y) / (len(x) * len(y))
+
+    assert check("08.mmd2_cubic", mmd2)
+    assert not check("08.mmd2_cubic", lambda x, y: mmd2(x, y, diagonal=True))  # the biased V-statistic
+    assert "i ≠ j" in capsys.readouterr().out

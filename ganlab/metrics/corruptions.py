@@ -6,7 +6,7 @@ Each corruption draws ``n`` images from a pool of real images and damages them b
 
 - "noise": additive Gaussian pixel noise, σ = 0.5·strength (pixels live in [-1, 1]), clipped back;
 - "blur": Gaussian blur, σ = 2·strength pixels;
-- "drop_classes": only the first 10 − round(9·strength) classes are drawn (a generator that lost modes);
+- "drop_classes": only the first 10 − ⌊9·strength + ½⌋ classes are drawn (a generator that lost modes);
 - "duplicates": a fraction ``strength`` of the set is copies of 8 images (a generator repeating itself);
 - "class_collapse": a fraction ``strength`` of the images is replaced by one fixed image of its class
   (within-class collapse: every class still present, in the right proportions).
@@ -60,7 +60,7 @@ def blur(pool: ImageData, n: int, strength: float, g: torch.Generator) -> Tensor
 
 
 def drop_classes(pool: ImageData, n: int, strength: float, g: torch.Generator) -> Tensor:
-    kept = 10 - round(9 * strength)
+    kept = 10 - math.floor(9 * strength + 0.5)  # half rounds up: strength 0.5 keeps classes 0-4
     subset = pool.images[pool.labels < kept]
     if len(subset) < n:
         raise ValueError(f"the pool holds {len(subset)} images of the {kept} kept classes, fewer than n={n}")
