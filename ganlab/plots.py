@@ -294,3 +294,128 @@ def plot_contingency(table: np.ndarray, row_labels: Sequence[str], col_labels: S
     ax.set(title=title)
     ax.grid(False)
     return ax
+
+
+def plot_metric_grid(x: Sequence[float], results: dict[str, dict[str, Sequence[float]]], metrics: Sequence[str],
+                     xlabel: str = "strength", floor: dict[str, float] | None = None, logx: bool = False,
+                     ncols: int = 4, size: float = 3.0) -> plt.Figure:
+    """One panel per metric, one line per run: ``results[run][metric]`` against ``x``.
+
+    ``results[run][metric + "_std"]``, when present, is drawn as a ±1 std band; ``floor[metric]`` as a
+    dashed grey line (e.g. the real-vs-real value).
+    """
+    rows = -(-len(metrics) // ncols)
+    fig, axes = plt.subplots(rows, ncols, figsize=(size * ncols, 0.85 * size * rows), squeeze=False)
+    xs = np.asarray(x, dtype=float)
+    for ax, metric in zip(axes.flat, metrics):
+        for run, values in results.items():
+            y = np.asarray(values[metric], dtype=float)
+            line = ax.plot(xs, y, "o-", ms=3, label=run)[0]
+            if metric + "_std" in values:
+                spread = np.asarray(values[metric + "_std"], dtype=float)
+                ax.fill_between(xs, y - spread, y + spread, color=line.get_color(), alpha=0.15, lw=0)
+        if floor is not None and metric in floor:
+            ax.axhline(floor[metric], ls="--", color="grey", lw=1)
+        ax.set(title=metric, xlabel=xlabel)
+        if logx:
+            ax.set_xscale("log")
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_critic_2d(xs: Tensor, ys: Tensor, values: Tensor, fake: Tensor | None = None, modes: Tensor | None = None,
+                   ax: plt.Axes | None = None, title: str = "", level: float | None = None,
+                   label: str = "critic f(x)") -> plt.Axes:
+    """A critic's (or D's) value map (len(xs), len(ys)) as a heatmap, with generated points (N, 2) in ``FAKE``,
+    the data's modes (M, 2) as ``REAL`` crosses, and the contour f = ``level`` when given (a decision boundary)."""
+    ax = _ax(ax, (4.6, 4))
+    v = to_numpy(values)
+    low, high = np.percentile(v, [1, 99])
+    extent = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1]))
+    image = ax.imshow(v.T, origin="lower", extent=extent, vmin=low, vmax=high, cmap="viridis", aspect="equal")
+    ax.figure.colorbar(image, ax=ax, label=label, fraction=0.046, pad=0.04)
+    if level is not None and v.min() < level < v.max():
+        ax.contour(to_numpy(xs), to_numpy(ys), v.T, levels=[level], colors="white", linewidths=1.5,
+                   linestyles="--")
+    if fake is not None:
+        f = to_numpy(fake)
+        ax.scatter(f[:, 0], f[:, 1], s=3, color=FAKE, alpha=0.5, lw=0)
+    if modes is not None:
+        m = to_numpy(modes)
+        ax.scatter(m[:, 0], m[:, 1], s=30, color="white", marker="x", lw=1.5)
+    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", xlim=extent[:2], ylim=extent[2:])
+    ax.grid(False)
+    return ax
+
+
+def plot_weight_histogram(weights: dict[str, Tensor], clip: float | None = None, ax: plt.Axes | None = None,
+                          bins: int = 60, title: str = "Critic weights") -> plt.Axes:
+    """Histograms of flattened parameter values, one per critic, with the clipping bounds ±``clip`` marked."""
+    ax = _ax(ax, (6, 3.6))
+    for name, w in weights.items():
+        ax.hist(to_numpy(w).ravel(), bins=bins, histtype="stepfilled", alpha=0.45, label=name, density=True)
+    if clip is not None:
+        for x in (-clip, clip):
+            ax.axvline(x, color="black", ls="--", lw=1)
+    ax.set(xlabel="weight value", ylabel="density", title=title, yscale="log")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_signal_vs_quality(steps: Sequence[float], signal: Sequence[float], quality: Sequence[float],
+                           signal_label: str, quality_label: str, ax: plt.Axes | None = None, title: str = ""
+                           ) -> plt.Axes:
+    """A training signal (left axis, ``REAL`` blue) and a quality measure (right axis, ``FAKE`` red) against
+    step: do they move together?"""
+    ax = _ax(ax, (5.5, 3.6))
+    ax.plot(to_numpy(np.asarray(steps)), signal, "o-", ms=3, color=REAL, label=signal_label)
+    ax.set(xlabel="step", title=title)
+    ax.set_ylabel(signal_label, color=REAL)
+    right = ax.twinx()
+    right.grid(False)
+    right.plot(to_numpy(np.asarray(steps)), quality, "s--", ms=3, color=FAKE, label=quality_label)
+    right.set_ylabel(quality_label, color=FAKE)
+    return ax
+
+
+def plot_critic_1d(x: Tensor, p: Tensor, q: Tensor, critics: dict[str, Tensor], ax: plt.Axes | None = None,
+                   title: str = "") -> plt.Axes:
+    """1-D densities p (``REAL``) and q (``FAKE``) shaded on the left axis and critic functions f(x) on the right.
+
+    ``x`` (N,) or (N, 1); densities and each critic (N,). Critics are unbounded, unlike D in [0, 1], so the right
+    axis scales to them; the first is drawn in ``OPTIMAL`` green, the others dashed.
+    """
+    ax = _ax(ax, (5, 3.4))
+    xs = to_numpy(x).reshape(-1)
+    for density, colour, name in ((p, REAL, "$P$"), (q, FAKE, "$Q$")):
+        ax.fill_between(xs, to_numpy(density), color=colour, alpha=0.25, lw=0, label=name)
+    ax.set(xlabel="x", ylabel="density", title=title)
+    ax.set_ylim(bottom=0)
+    right = ax.twinx()
+    right.grid(False)
+    for i, (name, values) in enumerate(critics.items()):
+        right.plot(xs, to_numpy(values), color=OPTIMAL if i == 0 else "black", lw=2 if i == 0 else 1.2,
+                   ls="-" if i == 0 else "--", label=name)
+    right.set_ylabel("f(x)")
+    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="upper left")
+    return ax
+
+
+def plot_mode_occupancy(shares: Tensor | np.ndarray, steps: Sequence[int], ax: plt.Axes | None = None,
+                        title: str = "Where the samples are") -> plt.Axes:
+    """Heatmap of the share of samples near each mode (steps, modes) over training. A collapsed generator is
+    one bright cell per row; a hopping one moves that cell from row to row."""
+    ax = _ax(ax, (4.2, 4))
+    values = to_numpy(torch.as_tensor(shares))
+    image = ax.imshow(values, aspect="auto", cmap="magma", vmin=0, vmax=1, origin="upper",
+                      extent=(-0.5, values.shape[1] - 0.5, len(steps) - 0.5, -0.5))
+    ax.set_yticks(np.arange(len(steps)), [str(s) for s in steps], fontsize=8)
+    ax.set_xticks(np.arange(values.shape[1]))
+    ax.set(xlabel="mode", ylabel="step", title=title)
+    ax.grid(False)
+    ax.figure.colorbar(image, ax=ax, label="share of samples", fraction=0.046, pad=0.04)
+    return ax
