@@ -105,11 +105,12 @@ def to_numpy(x: Tensor | np.ndarray) -> np.ndarray:
 
 
 def plot_discriminator_1d(x: Tensor, p_data: Tensor, p_g: Tensor, discriminators: dict[str, Tensor],
-                          ax: plt.Axes | None = None, title: str = "") -> plt.Axes:
+                          ax: plt.Axes | None = None, title: str = "", bounded: bool = True) -> plt.Axes:
     """1-D densities p_data, p_g (shaded, left axis) and discriminator outputs D(x) in [0, 1] (right axis).
 
     ``x`` (N,) or (N, 1); densities and each D (N,). The first discriminator is drawn in ``OPTIMAL`` green
-    (meant for D*), the others dashed.
+    (meant for D*), the others dashed. ``bounded=False`` draws unbounded critics f(x) instead (WGAN): the
+    right axis then scales to them and has no ½ line.
     """
     ax = _ax(ax, (7, 3.6))
     xs = to_numpy(x).reshape(-1)
@@ -123,8 +124,11 @@ def plot_discriminator_1d(x: Tensor, p_data: Tensor, p_g: Tensor, discriminators
     for i, (label, values) in enumerate(discriminators.items()):
         right.plot(xs, to_numpy(values), color=OPTIMAL if i == 0 else "black", lw=2 if i == 0 else 1.5,
                    ls="-" if i == 0 else "--", label=label)
-    right.axhline(0.5, color="grey", lw=0.8, ls=":")
-    right.set(ylim=(-0.02, 1.02), ylabel="D(x)")
+    if bounded:
+        right.axhline(0.5, color="grey", lw=0.8, ls=":")
+        right.set(ylim=(-0.02, 1.02), ylabel="D(x)")
+    else:
+        right.set(ylabel="f(x)")
     lines = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="upper left")
     return ax
@@ -378,30 +382,6 @@ def plot_signal_vs_quality(steps: Sequence[float], signal: Sequence[float], qual
     right.grid(False)
     right.plot(to_numpy(np.asarray(steps)), quality, "s--", ms=3, color=FAKE, label=quality_label)
     right.set_ylabel(quality_label, color=FAKE)
-    return ax
-
-
-def plot_critic_1d(x: Tensor, p: Tensor, q: Tensor, critics: dict[str, Tensor], ax: plt.Axes | None = None,
-                   title: str = "") -> plt.Axes:
-    """1-D densities p (``REAL``) and q (``FAKE``) shaded on the left axis and critic functions f(x) on the right.
-
-    ``x`` (N,) or (N, 1); densities and each critic (N,). Critics are unbounded, unlike D in [0, 1], so the right
-    axis scales to them; the first is drawn in ``OPTIMAL`` green, the others dashed.
-    """
-    ax = _ax(ax, (5, 3.4))
-    xs = to_numpy(x).reshape(-1)
-    for density, colour, name in ((p, REAL, "$P$"), (q, FAKE, "$Q$")):
-        ax.fill_between(xs, to_numpy(density), color=colour, alpha=0.25, lw=0, label=name)
-    ax.set(xlabel="x", ylabel="density", title=title)
-    ax.set_ylim(bottom=0)
-    right = ax.twinx()
-    right.grid(False)
-    for i, (name, values) in enumerate(critics.items()):
-        right.plot(xs, to_numpy(values), color=OPTIMAL if i == 0 else "black", lw=2 if i == 0 else 1.2,
-                   ls="-" if i == 0 else "--", label=name)
-    right.set_ylabel("f(x)")
-    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="upper left")
     return ax
 
 
