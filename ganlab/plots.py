@@ -356,7 +356,7 @@ def plot_critic_2d(xs: Tensor, ys: Tensor, values: Tensor, fake: Tensor | None =
 
 
 def plot_weight_histogram(weights: dict[str, Tensor], clip: float | None = None, ax: plt.Axes | None = None,
-                          bins: int = 60, title: str = "Critic weights") -> plt.Axes:
+                          bins: int = 60, title: str = "Critic weights", xlabel: str = "weight value") -> plt.Axes:
     """Histograms of flattened parameter values, one per critic, with the clipping bounds ±``clip`` marked."""
     ax = _ax(ax, (6, 3.6))
     for name, w in weights.items():
@@ -364,7 +364,7 @@ def plot_weight_histogram(weights: dict[str, Tensor], clip: float | None = None,
     if clip is not None:
         for x in (-clip, clip):
             ax.axvline(x, color="black", ls="--", lw=1)
-    ax.set(xlabel="weight value", ylabel="density", title=title, yscale="log")
+    ax.set(xlabel=xlabel, ylabel="density", title=title, yscale="log")
     ax.legend(fontsize=8)
     return ax
 
