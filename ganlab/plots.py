@@ -321,8 +321,10 @@ def plot_metric_grid(x: Sequence[float], results: dict[str, dict[str, Sequence[f
         if floor is not None and metric in floor:
             ax.axhline(floor[metric], ls="--", color="grey", lw=1)
         ax.set(title=metric, xlabel=xlabel)
-        if logx:
+        if logx:  # ticks at the measured x only: default log ticks collide on a short axis
             ax.set_xscale("log")
+            ax.set_xticks(xs, [f"{v:g}" for v in xs], minor=False)
+            ax.set_xticks([], minor=True)
     for ax in list(axes.flat)[len(metrics):]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
