@@ -91,6 +91,11 @@ def test_a_bad_cache_file_is_moved_aside_with_a_warning_and_retrained(tmp_path, 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the fresh cache loads without complaint
         features.classifier("fashion_mnist", "cpu", progress=False, budget=TINY, root=tmp_path)
+    path.write_bytes(b"damaged again")  # a second bad file never overwrites the first one set aside
+    with pytest.warns(RuntimeWarning, match=r"corrupt\.1"):
+        features.classifier("fashion_mnist", "cpu", progress=False, budget=TINY, root=tmp_path)
+    assert aside.read_bytes() == original
+    assert path.with_name(path.name + ".corrupt.1").read_bytes() == b"damaged again"
 
 
 def test_budget_choice_follows_fast_mode_and_the_cache(tmp_path, monkeypatch):
