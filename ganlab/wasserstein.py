@@ -13,7 +13,8 @@ notebook and the widget all run the same thing. ``w1_1d`` gives the exact value 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,17 +252,23 @@ def field_on_grid(fn: Callable[[Tensor], Tensor], box: tuple[float, float, float
 RING_BOX = (-1.6, 1.6, -1.6, 1.6)  # xmin, xmax, ymin, ymax around ring8
 
 
+@contextmanager
+def evaluating(module: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode for the duration, then the mode it had: looking at a critic must not change it (in training
+    mode every forward of a spectrally normalised layer takes a power-iteration step)."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
 def critic_map(trainer: Any, box: tuple[float, float, float, float] = RING_BOX, resolution: int = 80
                ) -> tuple[Tensor, Tensor, Tensor]:
-    """The trainer's critic (or D's logit) on a grid over ``box``: xs, ys, values (R, R) on the CPU, computed in
-    eval mode (so spectral norm takes no power-iteration step while we only look)."""
-    critic = trainer.discriminator
-    was_training = critic.training
-    critic.eval()
-    try:
+    """The trainer's critic (or D's logit) on a grid over ``box``: xs, ys, values (R, R) on the CPU, in eval mode."""
+    with evaluating(trainer.discriminator) as critic:
         return field_on_grid(lambda x: critic(x.to(trainer.device)).float().cpu(), box, resolution)
-    finally:
-        critic.train(was_training)
 
 
 # ---------------------------------------------------------------------- quality during training

@@ -28,7 +28,7 @@ import torch
 from .. import plots, toy
 from ..penalties import interpolates
 from ..train import Trainer
-from ..wasserstein import LIPSCHITZ, RING_BOX, critic_map, get_recipe, recipe_config, slopes
+from ..wasserstein import LIPSCHITZ, RING_BOX, critic_map, evaluating, get_recipe, recipe_config, slopes
 
 LIVE_FIELDS = ("loss", "penalty", "penalty_weight", "clip", "spectral_norm")
 
@@ -93,21 +93,16 @@ def current_method(trainer: Trainer) -> tuple[str, float | None]:
 def capture(trainer: Trainer, n: int = 512, resolution: int = 60, seed: int = 0) -> LipschitzFrame:
     """Measure the trainer's critic now: values on the plotting box, slopes at interpolates, the estimate."""
     g = torch.Generator().manual_seed(seed)
-    critic = trainer.discriminator
-    was_training = critic.training
-    critic.eval()  # no power-iteration step for spectral norm while only looking
-    try:
-        real = trainer.data.sample(n, generator=g)
-        z = torch.randn(n, trainer.cfg.latent_dim, generator=g).to(trainer.device)
-        fake = trainer.sample(n, z=z)
-        xs, ys, values = critic_map(trainer, RING_BOX, resolution)
-        x_hat = interpolates(real, fake, g).to(trainer.device)  # drawn on the CPU, from g: no global RNG use
-        real, fake = real.to(trainer.device), fake.to(trainer.device)
+    real = trainer.data.sample(n, generator=g)
+    z = torch.randn(n, trainer.cfg.latent_dim, generator=g).to(trainer.device)
+    fake = trainer.sample(n, z=z)
+    xs, ys, values = critic_map(trainer, RING_BOX, resolution)
+    x_hat = interpolates(real, fake, g).to(trainer.device)  # drawn on the CPU, from g: no global RNG use
+    real, fake = real.to(trainer.device), fake.to(trainer.device)
+    with evaluating(trainer.discriminator) as critic:
         slope = slopes(critic, x_hat).cpu().numpy()
         with torch.no_grad():
             estimate = float(critic(real).mean() - critic(fake).mean())
-    finally:
-        critic.train(was_training)
     method, strength = current_method(trainer)
     return LipschitzFrame(trainer.step_count, method, strength, xs, ys, values, fake.cpu(), slope, estimate)
 
