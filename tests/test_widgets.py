@@ -128,6 +128,13 @@ def test_plotted_data_is_the_trainer_state(dash: TrainingDashboard) -> None:
     assert render(frame)[:4] == b"\x89PNG"
 
 
+def test_advance_charts_the_divergence_between_redraws(dash: TrainingDashboard) -> None:
+    dash.controls["steps_per_redraw"].value = 20
+    frame = dash.advance(40)
+    assert [step for step, _ in frame.divergence] == [0, 20, 40]
+    assert len(dash.frames) == 2  # one redraw at construction, one at the end of advance
+
+
 def test_dashboard_trains_like_a_plain_trainer(dash: TrainingDashboard) -> None:
     """Drawing uses its own random stream: the dashboard's run is the Trainer's run."""
     dash.advance(20)

@@ -30,7 +30,7 @@ from ..train import Trainer
 from .dashboard_controls import REGULARISERS, build_controls, layout, preset, regulariser_fields, settings_config
 from .dashboard_draw import Painter, draw
 from .dashboard_runner import Runner
-from .dashboard_scene import Frame, capture, make_scene
+from .dashboard_scene import Frame, capture, make_scene, track_divergence
 
 CONFIG_KNOBS = ("loss", "lr_d", "lr_g", "optimizer", "n_critic", "batch_size", "instance_noise")
 
@@ -85,12 +85,18 @@ class TrainingDashboard:
         return {name: self.controls[name].value for name in names}
 
     def advance(self, steps: int) -> Frame:
-        """Train ``steps`` steps in this thread (no background loop), then redraw once; returns the frame."""
+        """Train ``steps`` steps in this thread (no background loop), then redraw once; returns the frame.
+
+        The divergence chart still gets a point every "steps per redraw" steps, as in a live run.
+        """
         self.runner.pause()
+        every = self.controls["steps_per_redraw"].value
         with self._lock:
-            for _ in range(steps):
+            for i in range(1, steps + 1):
                 self._apply_pending()
                 self.trainer.step()
+                if i % every == 0:
+                    track_divergence(self.trainer, self.scene)
         return self.redraw()
 
     def figure(self) -> Any:

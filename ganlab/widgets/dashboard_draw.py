@@ -73,7 +73,7 @@ class Painter:
         self.fig = fig = Figure(figsize=(w, h if plane else 0.5 * h), dpi=self.dpi)
         FigureCanvasAgg(fig)
         if plane:
-            axes = fig.subplots(2, 3, gridspec_kw=dict(left=0.06, right=0.98, bottom=0.08, top=0.92, wspace=0.3,
+            axes = fig.subplots(2, 3, gridspec_kw=dict(left=0.06, right=0.98, bottom=0.08, top=0.88, wspace=0.3,
                                                        hspace=0.3, height_ratios=[1.3, 1]))
             ax, box = axes[0, 0], frame.box
             self.d_image = ax.imshow(frame.d_map, origin="lower", extent=box, cmap="RdBu", alpha=0.75)

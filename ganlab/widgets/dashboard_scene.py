@@ -206,6 +206,19 @@ def _capture_plane(trainer: Any, scene: Scene, frame: Frame) -> None:
         loss = trainer.objective.g_loss(D(x)) * x.shape[0]  # × n undoes the batch mean: per-sample gradients
         (grad,) = torch.autograd.grad(loss, x)
     frame.arrow_xy, frame.arrow_uv = frame.fake[:N_ARROWS], (-grad).float().cpu().numpy()
-    if not scene.divergence or scene.divergence[-1][0] != frame.step:
-        scene.divergence.append((frame.step, blurred_jsd(scene, fake)))
+    track_divergence(trainer, scene, fake)
     frame.divergence = list(scene.divergence)
+
+
+def track_divergence(trainer: Any, scene: Scene, fake: Tensor | None = None) -> None:
+    """Append (step, blurred JSD of the fixed-noise fakes) to ``scene.divergence``, once per step; 2-D only."""
+    if scene.fake_noise is None or (scene.divergence and scene.divergence[-1][0] == trainer.step_count):
+        return
+    if fake is None:
+        was_training = trainer.generator.training
+        trainer.generator.eval()
+        try:
+            fake = _eval(trainer.generator, scene.fake_noise)
+        finally:
+            trainer.generator.train(was_training)
+    scene.divergence.append((trainer.step_count, blurred_jsd(scene, fake)))
