@@ -196,6 +196,28 @@ def _optimal_slope(answer: Callable[[float, float], float]) -> tuple[bool, str]:
     return True, "s* = 1 + μ/(2λ): a soft penalty lets the critic overshoot slope 1 by μ/(2λ)"
 
 
+def _hq_ceiling(answer: Callable[[float], float]) -> tuple[bool, str]:
+    for c in (3.0, 1.0, 2.0, 0.5):
+        got, want = answer(c), -math.expm1(-c * c / 2)
+        if got is None:
+            return False, "your function returned None; it should return a fraction in [0, 1]"
+        if not math.isclose(float(got), want, rel_tol=1e-9, abs_tol=1e-12):
+            return False, (f"for c={c} you returned {got}; in 2-D ‖x − μ‖²/σ² is χ² with 2 degrees of freedom, "
+                           f"an exponential of mean 2, so P(‖x − μ‖ ≤ cσ) = 1 − exp(−c²/2) = {want:.6f}")
+    return True, "1 − exp(−c²/2): 98.9 % at c = 3, so no generator scores 100 % high quality"
+
+
+def _reverse_kl_k_of_m(answer: Callable[[int, int], float]) -> tuple[bool, str]:
+    for k, m in ((1, 8), (4, 8), (8, 8), (5, 25)):
+        got, want = answer(k, m), math.log(m / k)
+        if got is None:
+            return False, "your function returned None; it should return the reverse KL in nats"
+        if not math.isclose(float(got), want, rel_tol=1e-9, abs_tol=1e-12):
+            return False, (f"for k={k}, m={m} you returned {got}; p̂ = 1/k on k modes, so "
+                           f"Σ p̂ log(p̂·M) = log(M/k) = {want:.6f}")
+    return True, "log(M/k): each halving of the modes covered adds log 2 ≈ 0.69 nats"
+
+
 EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {
     "01.smoothed_optimum": _smoothed_optimum,
     "01.optimal_logit": _optimal_logit,
@@ -203,6 +225,8 @@ EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {
     "02.optimal_logit_gaussians": _optimal_logit_gaussians,
     "03.jsd_histogram": _jsd_histogram,
     "03.kl_gaussians": _kl_gaussians,
+    "05.hq_ceiling": _hq_ceiling,
+    "05.reverse_kl_k_of_m": _reverse_kl_k_of_m,
     "06.w1_sorted": _w1_sorted,
     "06.optimal_slope": _optimal_slope,
     "07.projection_logit": _projection_logit,

@@ -211,26 +211,10 @@ def plot_mode_benchmark(summary: Sequence[dict], published: dict[str, dict[str, 
                 ax.scatter(quality, modes, marker="D", facecolors="none", edgecolors="black", s=40)
                 ax.annotate(label, (quality, modes), fontsize=7, xytext=(4, -9), textcoords="offset points")
         ax.set(xlabel="high-quality samples (%)", ylabel="modes captured", title=dataset, xlim=(0, 101))
-        ax.legend(fontsize=7, loc="lower left")
+    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # ours; diamonds: published
     fig = axes[0].figure
     fig.tight_layout()
     return fig
-
-
-def plot_class_histogram(counts: dict[str, Sequence[float]], classes: Sequence[str], ax: plt.Axes | None = None,
-                         title: str = "") -> plt.Axes:
-    """Grouped bars: the fraction of generated samples per class, one colour per setup, uniform 1/K dashed."""
-    ax = _ax(ax, (9, 3.4))
-    k = len(classes)
-    width = 0.8 / max(len(counts), 1)
-    for i, (name, values) in enumerate(counts.items()):
-        v = np.asarray(values, dtype=float)
-        ax.bar(np.arange(k) + (i - (len(counts) - 1) / 2) * width, v / v.sum(), width, label=name)
-    ax.axhline(1 / k, color="grey", ls="--", lw=1, label="uniform")
-    ax.set_xticks(np.arange(k), classes, rotation=30, ha="right", fontsize=8)
-    ax.set(ylabel="fraction of samples", title=title)
-    ax.legend(fontsize=8)
-    return ax
 
 
 def plot_vector_field(field: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],

@@ -98,18 +98,21 @@ class Unrolled:
         return g_update(t, loss)
 
 
-def _adam_moments(opt: torch.optim.Optimizer, p: Tensor) -> list[Tensor | float]:
-    """[m, v, step] of Adam for parameter ``p`` (zeros before the first step); [] for other optimizers."""
+def _adam_moments(opt: torch.optim.Optimizer, p: Tensor) -> list[Tensor]:
+    """[m, v, step] of Adam for parameter ``p`` (zeros before the first step); [] for other optimizers.
+
+    The step count stays a tensor (on the device for fused Adam), so reading it never syncs the host.
+    """
     if not isinstance(opt, torch.optim.Adam):
         return []
     state = opt.state.get(p, {})
     if not state:
-        return [torch.zeros_like(p), torch.zeros_like(p), 0.0]
-    return [state["exp_avg"].detach(), state["exp_avg_sq"].detach(), float(state["step"])]  # step: a CPU tensor
+        return [torch.zeros_like(p), torch.zeros_like(p), torch.zeros((), device=p.device)]
+    return [state["exp_avg"].detach(), state["exp_avg_sq"].detach(), state["step"].detach().float()]
 
 
 def _optimizer_step(opt: torch.optim.Optimizer, params: dict[str, Tensor], grads: dict[str, Tensor],
-                    moments: dict[str, list[Tensor | float]]) -> dict[str, Tensor]:
+                    moments: dict[str, list[Tensor]]) -> dict[str, Tensor]:
     """One differentiable update of the optimizer's kind: Adam (bias-corrected) or SGD; ``moments`` advance."""
     group = opt.param_groups[0]
     lr = group["lr"]

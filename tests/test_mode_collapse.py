@@ -82,3 +82,13 @@ def test_mode_coverage_on_the_benchmark_sets() -> None:
     ring = toy.get("ring8")
     one_mode = ring.modes[2].expand(100, 2).float()
     assert mode_coverage(one_mode, ring.modes, ring.std)["reverse_kl"] == pytest.approx(math.log(8))
+
+
+def test_notebook_exercises_accept_the_closed_forms(capsys) -> None:
+    from ganlab.exercises import check
+
+    assert check("05.hq_ceiling", lambda c: 1 - math.exp(-c * c / 2))
+    assert not check("05.hq_ceiling", lambda c: 0.997)  # the 1-D three-sigma rule is the wrong answer in 2-D
+    assert check("05.reverse_kl_k_of_m", lambda k, m: math.log(m / k))
+    assert not check("05.reverse_kl_k_of_m", lambda k, m: math.log(k))
+    assert "χ²" in capsys.readouterr().out

@@ -23,8 +23,9 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -137,8 +138,11 @@ def _run_job(job: tuple[str, str, int, int, str, int]) -> dict[str, Any]:
 
 def run_all(datasets: Sequence[str] = DATASETS, methods: Sequence[str] = tuple(METHODS), seeds: int = 10,
             steps: int = STEPS, device: str = "auto", workers: int = 1, n_samples: int = N_SAMPLES,
-            progress: bool = True) -> list[dict[str, Any]]:
-    """Every (data set, method, seed) run, in ``workers`` processes; rows in a fixed order."""
+            progress: bool = True, on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Every (data set, method, seed) run, in ``workers`` processes; rows in a fixed order.
+
+    ``on_row(row)`` is called as each run finishes (``main`` uses it to keep a partial CSV).
+    """
     for name in datasets:
         toy.get(name)  # fail early on a bad name
     for name in methods:
@@ -148,15 +152,12 @@ def run_all(datasets: Sequence[str] = DATASETS, methods: Sequence[str] = tuple(M
     jobs = [(d, m, s, steps, device, n_samples) for d in datasets for m in methods for s in range(seeds)]
     bar = tqdm(total=len(jobs), disable=not progress, desc="mode-collapse runs", unit="run")
     rows = []
-    if workers <= 1:
-        for job in jobs:
-            rows.append(run_one(*job))
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else nullcontext() as pool:
+        for row in (pool.map(_run_job, jobs) if pool is not None else (run_one(*job) for job in jobs)):
+            rows.append(row)
+            if on_row is not None:
+                on_row(row)
             bar.update(1)
-    else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            for row in pool.map(_run_job, jobs):
-                rows.append(row)
-                bar.update(1)
     bar.close()
     return rows
 
@@ -261,12 +262,23 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     datasets = [d for d in args.datasets.split(",") if d]
     methods = [m for m in args.methods.split(",") if m]
     start = time.perf_counter()
+    out = Path(args.out)
+    partial = out / "runs.partial.csv"  # grows run by run, so a long run interrupted still leaves its data
+    done: list[dict[str, Any]] = []
+
+    def keep(row: dict[str, Any]) -> None:
+        done.append(row)
+        write_csv(done, partial)
+        print(f"[{len(done)}] {row['dataset']} {row['method']} seed {row['seed']}: {row['modes']} modes, "
+              f"{row['high_quality']:.1f} % high quality, {row['seconds']:.0f} s", file=sys.stderr, flush=True)
+
     rows = run_all(datasets, methods, args.seeds, args.steps, device, args.workers, args.samples,
-                   progress=sys.stderr.isatty())
+                   progress=sys.stderr.isatty(), on_row=keep)
     wall = time.perf_counter() - start
     summary = summarise(rows)
     print(format_table(summary))
-    paths = save(rows, Path(args.out))
+    paths = save(rows, out)
+    partial.unlink(missing_ok=True)
     print(f"\n{len(rows)} runs in {wall:.0f} s wall ({args.workers} workers, {device}); wrote "
           + ", ".join(str(p) for p in paths.values()))
     return summary
