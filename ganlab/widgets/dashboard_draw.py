@@ -155,7 +155,12 @@ class Painter:
         for i, ax in enumerate(self.curve_axes):
             if i == 2:
                 norms = [v for k in ("d_grad_norm", "g_grad_norm") for v in h.get(k, [])]
-                ax.set_yscale("log" if norms and min(norms) > 0 else "linear")
+                scale = "log" if norms and min(norms) > 0 else "linear"
+                if ax.get_yscale() != scale:
+                    from matplotlib.ticker import NullFormatter
+
+                    ax.set_yscale(scale)
+                    ax.yaxis.set_minor_formatter(NullFormatter())  # no crowded 2×10⁻¹, 3×10⁻¹ labels
             ax.relim()
             ax.autoscale_view(scaley=i != 1)
 
