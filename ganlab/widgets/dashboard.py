@@ -87,7 +87,7 @@ class TrainingDashboard:
     def advance(self, steps: int) -> Frame:
         """Train ``steps`` steps in this thread (no background loop), then redraw once; returns the frame.
 
-        The divergence chart still gets a point every "steps per redraw" steps, as in a live run.
+        The divergence chart still gets a point every "steps / redraw" steps, as in a live run.
         """
         self.runner.pause()
         every = self.controls["steps_per_redraw"].value

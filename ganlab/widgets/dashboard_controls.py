@@ -86,7 +86,9 @@ def build_controls(dataset: str) -> dict[str, Any]:
     import ipywidgets as W
 
     p = preset(dataset)
-    style, wide = {"description_width": "120px"}, W.Layout(width="330px")
+    # Sized for a 1280×800 screen with JupyterLab's file browser open (~850 px of notebook width): a 280 px
+    # knob column, and a picture that takes the rest and shrinks with the window.
+    style, wide = {"description_width": "105px"}, W.Layout(width="280px")
     log_lr = dict(base=10, min=-5, max=-1, step=0.1, readout_format=".1e", style=style, layout=wide,
                   continuous_update=False)
     c: dict[str, Any] = dict(
@@ -95,7 +97,7 @@ def build_controls(dataset: str) -> dict[str, Any]:
         lr_d=W.FloatLogSlider(value=p["lr_d"], description="lr D", **log_lr),
         lr_g=W.FloatLogSlider(value=p["lr_g"], description="lr G", **log_lr),
         optimizer=W.Dropdown(options=OPTIMIZERS, value="adam", description="optimizer", style=style, layout=wide),
-        n_critic=W.IntSlider(value=1, min=1, max=10, description="D steps per G step", style=style, layout=wide,
+        n_critic=W.IntSlider(value=1, min=1, max=10, description="D steps / G step", style=style, layout=wide,
                              continuous_update=False),
         batch_size=W.Dropdown(options=BATCH_SIZES, value=p["batch_size"], description="batch size", style=style,
                               layout=wide),
@@ -103,18 +105,18 @@ def build_controls(dataset: str) -> dict[str, Any]:
                                layout=wide),
         reg_weight=W.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.1, description="weight",
                                     disabled=True, style=style, layout=wide, continuous_update=False),
-        instance_noise=W.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.01, description="instance noise σ",
+        instance_noise=W.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.01, description="input noise σ",
                                      style=style, layout=wide, continuous_update=False),
-        steps_per_redraw=W.IntSlider(value=20, min=1, max=200, description="steps per redraw", style=style,
+        steps_per_redraw=W.IntSlider(value=20, min=1, max=200, description="steps / redraw", style=style,
                                      layout=wide),
         slow_motion=W.Checkbox(value=False, description="slow-motion Step (D and G frames)", indent=False),
         start=W.Button(description="Start", icon="play", button_style="success"),
         pause=W.Button(description="Pause", icon="pause", disabled=True),
         step=W.Button(description="Step", icon="step-forward"),
         reset=W.Button(description="Reset", icon="refresh", button_style="warning"),
-        step_count=W.Label(value="step 0"),
+        step_count=W.Label(value="step 0", layout=W.Layout(min_width="90px")),
         status=W.Label(value="ready"),
-        plot=W.Image(format="png", layout=W.Layout(width="860px")),
+        plot=W.Image(format="png", layout=W.Layout(width="100%", max_width="860px", height="auto")),
         diagnostics=W.HTML(value=""),
         error=W.HTML(value=""),
     )
@@ -131,7 +133,7 @@ def layout(c: dict[str, Any]) -> Any:
     knobs = W.VBox([c[k] for k in ("dataset", "loss", "lr_d", "lr_g", "optimizer", "n_critic", "batch_size",
                                    "regulariser", "reg_weight", "instance_noise", "steps_per_redraw",
                                    "slow_motion")])
-    view = W.VBox([c["plot"], c["diagnostics"], c["error"]])
+    view = W.VBox([c["plot"], c["diagnostics"], c["error"]], layout=W.Layout(flex="1 1 0%", min_width="0"))
     root = W.VBox([buttons, W.HBox([knobs, view])])
     root.add_class("ganlab-dashboard")
     return root

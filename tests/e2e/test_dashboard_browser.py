@@ -7,6 +7,7 @@ Screenshots (before, running, paused) land in artifacts/e2e/.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 
@@ -76,6 +77,7 @@ def test_dashboard_in_jupyterlab(lab, page, artifacts):
     page.screenshot(path=str(artifacts / "before.png"))
 
     # Pick another loss and move D's learning rate one notch up; both must reach the trainer.
+    lr_start = float(kernel_state(page)["lr_d"])
     page.select_option(".ganlab-loss select", label="hinge")
     readout = page.locator(".ganlab-lr-d .widget-readout")
     lr_before = readout.inner_text()
@@ -84,7 +86,10 @@ def test_dashboard_in_jupyterlab(lab, page, artifacts):
     wait_until(lambda: readout.inner_text() != lr_before, 10, "the lr D readout to change")
     state = kernel_state(page)
     assert state["loss"] == "hinge"
-    assert float(state["lr_d"]) == pytest.approx(1e-3 * 10 ** 0.1, rel=1e-3)
+    # One notch up on a log slider whose grid is 0.1 decades: the next grid point above the start.
+    exponent = math.log10(float(state["lr_d"]))
+    assert exponent == pytest.approx(round(exponent, 1), abs=1e-4)
+    assert 0 < exponent - math.log10(lr_start) <= 0.1 + 1e-4
 
     # Start: the counter and the picture advance while the kernel stays free.
     first_src = page.locator(".ganlab-plot").get_attribute("src")
