@@ -181,3 +181,14 @@ def test_inception_loads_weights_from_the_hub_cache(tmp_path, monkeypatch):
     torch.testing.assert_close(probs.sum(1), torch.ones(2), rtol=0, atol=1e-5)
     with pytest.raises(ValueError, match="images must be"):
         net.features(torch.zeros(2, 784))
+
+
+def test_mnist_without_its_files_says_how_to_get_them(tmp_path):
+    try:
+        find_dataset("mnist", "train")
+        pytest.skip("MNIST is present here; this test is about the error when it is not")
+    except DatasetNotFoundError:
+        pass
+    with pytest.raises(DatasetNotFoundError, match="mnist"):
+        features.classifier("mnist", "cpu", progress=False, budget=TINY, root=tmp_path)
+    assert not list(tmp_path.glob("*.pt"))  # nothing half-written
