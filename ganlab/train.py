@@ -8,7 +8,8 @@ Speed: the data is resident on the device and indexed there, noise is drawn ther
 statistics stay there as tensors until a log point (every ``check_every`` steps, at the end of
 ``fit``, or when ``history`` is read) copies them to the host in one go. At each log point the
 statistics are checked for NaN/inf; a bad value restores the last checked state and raises
-``TrainingDiverged`` naming the step.
+``TrainingDiverged`` naming the step. ``ganlab.fast`` adds fused Adam, one D pass over real and fake
+where that is exact, and on CUDA the whole step replayed as one CUDA graph (``Trainer.fast_path``).
 """
 
 from __future__ import annotations
