@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ganlab import GANConfig, load_images
-from ganlab.bench import MODELS, main, run, table
+from ganlab.bench import MODELS, Method, main, measure, run, table
 from ganlab.bench.seed_loop import IdxImages, Probability, SeedLoop, point_dataset
 from ganlab.losses import bce_d_loss, non_saturating_g_loss
 
@@ -27,12 +27,24 @@ def test_cli_writes_json_with_the_promised_keys(tmp_path, capsys):
     for row in result["rows"]:
         assert ROW_KEYS <= set(row)
         assert row["device"] == "cpu" and row["batch_size"] == 64 and row["steps"] == 1
-        assert row["steps_per_s"] > 0 and row["peak_memory_mb"] > 0
+        assert row["steps_per_s"] > 0 and row["peak_memory_mb"] >= 0  # growth while the method was built
     rates = {(r["model"], r["method"]): r["steps_per_s"] for r in result["rows"]}
     assert result["speedup"] == pytest.approx(rates["mlp", "ganlab"] / rates["mlp", "seed_loop"])
     assert result["ratios"]["toy"] == pytest.approx(rates["toy", "ganlab"] / rates["toy", "seed_loop"])
     out = capsys.readouterr().out
     assert "| mlp | ganlab | 64 |" in out and "speedup" in out
+
+
+def test_methods_warm_up_alone_then_take_turns():
+    calls = []
+
+    def method(name):
+        return lambda: Method(name, lambda: calls.append(name), lambda: None, lambda: f"{name} path", lambda: None)
+
+    rows = measure(GANConfig(device="cpu"), [method("a"), method("b")], steps=6, warmup=1, rounds=3)
+    assert "".join(calls) == "ab" + "aabb" * 3
+    assert [(r.method, r.steps, r.path) for r in rows] == [("a", 6, "a path"), ("b", 6, "b path")]
+    assert all(r.steps_per_s > 0 and r.s_per_epoch == pytest.approx(937 / r.steps_per_s) for r in rows)
 
 
 def test_table_is_markdown_with_one_line_per_row():

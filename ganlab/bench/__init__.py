@@ -4,10 +4,12 @@ In one run on one device, for each model (the seed's MLP GAN on Fashion-MNIST, t
 2-D toy GAN on ring8), both methods train the same networks at the same batch size:
   - ``seed_loop``: the seed's loop as written (``ganlab.bench.seed_loop``), the 1× baseline;
   - ``ganlab``: ``Trainer.step`` (resident data, fused Adam, no host syncs, a CUDA graph on CUDA).
-Warm-up steps are run first and not timed. Printed and saved (``--json PATH``): steps/s, seconds per
-epoch (60 000 samples), peak memory (``torch.cuda.max_memory_allocated`` on CUDA, the main process's
-peak RSS on CPU) and each model's ratio ganlab / seed loop. The JSON's top-level ``"speedup"`` is that
-ratio for the seed MLP GAN.
+Each method is built and warmed up (not timed) and its peak memory taken alone: the growth of
+``torch.cuda.max_memory_allocated`` on CUDA, of the main process's peak RSS on CPU. Then the methods
+take turns over the timed steps in ``ROUNDS`` chunks, so a shared machine's changing load falls on
+both. Printed and saved (``--json PATH``): steps/s, seconds per epoch (60 000 samples), peak memory,
+the data held on the device, and each model's ratio ganlab / seed loop; the JSON's top-level
+``"speedup"`` is that ratio for the seed MLP GAN at the chosen batch size.
 
 Benchmarks print; tests only check that this runs and writes what it promises (tests/test_bench.py).
 """
@@ -25,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ from ..config import GANConfig, resolve_device
 from ..data import ImageData
 
 EPOCH_SAMPLES = 60_000  # an epoch of Fashion-MNIST; the toy loader gets as many points
+ROUNDS = 3  # the methods take turns in this many chunks of the timed steps
 MODELS = ("mlp", "dcgan", "toy")
 # (timed steps, warm-up steps) per model and device kind; ≤ 5 min in all on a 2-core CPU.
 DEFAULT_STEPS = {
@@ -66,87 +70,116 @@ class Row:
 
 
 class PeakMemory:
-    """Peak memory of one measurement: CUDA's allocator peak, or the process's peak RSS on CPU (Linux)."""
+    """Memory a method adds at its peak: CUDA's allocator peak, or the peak RSS on CPU (Linux), each
+    minus what the process held when ``reset`` was called (so methods built one after another are
+    measured separately)."""
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
-        self.kind = "cuda max_memory_allocated" if device.type == "cuda" else "peak RSS of this process"
+        self.base = 0.0
+        cuda = device.type == "cuda"
+        self.kind = "cuda max_memory_allocated, growth" if cuda else "peak RSS of this process, growth"
 
     def reset(self) -> None:
         gc.collect()
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats(self.device)
+            self.base = torch.cuda.memory_allocated(self.device) / 2**20
             return
-        try:  # Linux: writing 5 resets VmHWM to the current RSS
+        try:  # Linux: writing 5 resets VmHWM (the peak) to the current RSS
             Path("/proc/self/clear_refs").write_text("5")
-        except OSError:
-            self.kind = "peak RSS of this process since it started"
+            self.base = self._status_mb("VmRSS:")
+        except (OSError, StopIteration):
+            self.kind, self.base = "peak RSS of this process since it started", 0.0
 
-    def read_mb(self) -> float:
+    def growth_mb(self) -> float:
         if self.device.type == "cuda":
-            return torch.cuda.max_memory_allocated(self.device) / 2**20
+            return torch.cuda.max_memory_allocated(self.device) / 2**20 - self.base
         try:
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
-        return peak / 2**20 if platform.system() == "Darwin" else peak / 1024
+            return self._status_mb("VmHWM:") - self.base
+        except (OSError, StopIteration):
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
+            return peak / 2**20 if platform.system() == "Darwin" else peak / 1024
+
+    @staticmethod
+    def _status_mb(key: str) -> float:
+        line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith(key))
+        return int(line.split()[1]) / 1024
 
 
-def steps_per_second(step: Callable[[], Any], steps: int, warmup: int, sync: Callable[[], None]) -> float:
-    """Run ``warmup`` untimed steps, then time ``steps`` steps; ``sync`` waits for queued device work."""
-    for _ in range(warmup):
-        step()
-    sync()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync()
-    return steps / (time.perf_counter() - start)
+@dataclass
+class Method:
+    """One way of training, built and ready: ``step`` trains once, ``sync`` waits for queued device work."""
+
+    name: str
+    step: Callable[[], Any]
+    sync: Callable[[], None]
+    describe: Callable[[], str]
+    close: Callable[[], None]
+    data_mb: float = 0.0
+    peak_mb: float = 0.0
+    seconds: float = 0.0
 
 
 def _device_sync(device: torch.device) -> Callable[[], None]:
     return (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
 
 
-def measure_seed_loop(cfg: GANConfig, dataset: Any, steps: int, warmup: int) -> Row:
+def seed_method(cfg: GANConfig, dataset: Any) -> Method:
     """The seed's loop (DataLoader with 2 workers, BCE on σ, ``.item()``) on ``cfg``'s models."""
     from .seed_loop import SeedLoop
 
     device = resolve_device(cfg.device)
-    memory = PeakMemory(device)
-    memory.reset()
     loop = SeedLoop(cfg, dataset, device)
-    try:
-        rate = steps_per_second(loop.step, steps, warmup, _device_sync(device))
-    finally:
-        loop.close()
-    return _row(cfg, "seed_loop", device, steps, rate, memory, 0.0,
-                "DataLoader(2 workers) + BCE on sigmoid + .item()")
+    return Method("seed_loop", loop.step, _device_sync(device),
+                  lambda: "DataLoader(2 workers) + BCE on sigmoid + .item()", loop.close)
 
 
-def measure_ganlab(cfg: GANConfig, data: Any, steps: int, warmup: int, method: str = "ganlab") -> Row:
-    """``ganlab.Trainer.step`` on ``cfg`` (data resident on the device, built before timing)."""
+def ganlab_method(cfg: GANConfig, data: Any, name: str = "ganlab") -> Method:
+    """``ganlab.Trainer.step`` on ``cfg``, the data moved to the device when the trainer is built."""
     from ..train import Trainer
 
-    device = resolve_device(cfg.device)
-    memory = PeakMemory(device)
-    memory.reset()
     trainer = Trainer(cfg, data, progress=False)
-    sync = _device_sync(device)
-    rate = steps_per_second(trainer.step, steps, warmup, lambda: (trainer.flush(), sync()))
     resident = trainer.data if isinstance(trainer.data, ImageData) else None
     data_mb = 0.0 if resident is None else (resident.images.nbytes + resident.labels.nbytes) / 2**20
-    return _row(cfg, method, device, steps, rate, memory, data_mb, trainer.fast_path)
+    return Method(name, trainer.step, _device_sync(trainer.device), lambda: trainer.fast_path,
+                  trainer.flush, data_mb)
 
 
-def _row(cfg: GANConfig, method: str, device: torch.device, steps: int, rate: float, memory: PeakMemory,
-         data_mb: float, path: str) -> Row:
-    return Row(cfg.model, method, str(device), cfg.batch_size, steps, rate,
-               (EPOCH_SAMPLES // cfg.batch_size) / rate, memory.read_mb(), memory.kind, data_mb, path)
+def measure(cfg: GANConfig, builders: list[Callable[[], Method]], steps: int, warmup: int,
+            rounds: int = ROUNDS) -> list[Row]:
+    """Build and warm up each method (its memory measured alone), then time them taking turns.
+
+    The timed steps are split into ``rounds`` chunks and the methods alternate chunk by chunk, so a
+    change in the machine's load during the run falls on all of them alike.
+    """
+    device = resolve_device(cfg.device)
+    memory = PeakMemory(device)
+    methods: list[Method] = []
+    try:
+        for build in builders:
+            memory.reset()
+            method = build()
+            methods.append(method)
+            for _ in range(warmup):
+                method.step()
+            method.sync()
+            method.peak_mb = memory.growth_mb()
+        chunks = [len(c) for c in torch.arange(steps).chunk(min(rounds, steps))]
+        for chunk in chunks:
+            for method in methods:
+                start = time.perf_counter()
+                for _ in range(chunk):
+                    method.step()
+                method.sync()
+                method.seconds += time.perf_counter() - start
+    finally:
+        for method in methods:
+            method.close()
+    per_epoch = EPOCH_SAMPLES // cfg.batch_size
+    return [Row(cfg.model, m.name, str(device), cfg.batch_size, steps, steps / m.seconds,
+                per_epoch * m.seconds / steps, m.peak_mb, memory.kind, m.data_mb, m.describe()) for m in methods]
 
 
 def _datasets(models: tuple[str, ...]) -> dict[str, tuple[Any, Any]]:
@@ -186,13 +219,12 @@ def run(device: str = "auto", steps: int | None = None, models: tuple[str, ...] 
         n, warmup = defaults[model] if steps is None else (steps, min(defaults[model][1], max(2, steps // 5)))
         cfg = config_for(model, dev, batch_size)
         seed_data, ganlab_data = data[model]
-        rows.append(measure_seed_loop(cfg, seed_data, n, warmup))
-        log(_line(rows[-1]))
-        rows.append(measure_ganlab(cfg, ganlab_data, n, warmup))
-        log(_line(rows[-1]))
+        builders = [partial(seed_method, cfg, seed_data), partial(ganlab_method, cfg, ganlab_data)]
         if dev.type == "cuda" and model == "dcgan":
-            rows.append(measure_ganlab(dataclasses.replace(cfg, bf16=True), ganlab_data, n, warmup, "ganlab_bf16"))
-            log(_line(rows[-1]))
+            builders.append(partial(ganlab_method, dataclasses.replace(cfg, bf16=True), ganlab_data, "ganlab_bf16"))
+        rows += measure(cfg, builders, n, warmup)
+        for row in rows[-len(builders):]:
+            log(_line(row))
     ratios = {m: _rate(rows, m, "ganlab") / _rate(rows, m, "seed_loop") for m in models}
     meta["load_average_after"] = _load()
     return {**meta, "rows": [dataclasses.asdict(r) for r in rows], "ratios": ratios,
