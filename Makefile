@@ -39,7 +39,7 @@ lab: install data
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check ganlab tests tools notebooks
+	$(VENV)/bin/ruff check conftest.py ganlab tests tools notebooks
 	$(PY) tools/check_notebooks.py notebooks
 
 unit: install data
