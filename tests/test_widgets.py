@@ -14,13 +14,14 @@ from torch.testing import assert_close
 pytest.importorskip("ipywidgets")
 
 from ganlab import GANConfig, Trainer  # noqa: E402
+from ganlab.remedies import REMEDIES  # noqa: E402
 from ganlab.widgets.dashboard import TrainingDashboard  # noqa: E402
 from ganlab.widgets.dashboard_controls import regulariser_fields, settings_config  # noqa: E402
 from ganlab.widgets.dashboard_draw import render  # noqa: E402
-from ganlab.widgets.dashboard_scene import RESOLUTION, blurred_jsd  # noqa: E402
+from ganlab.widgets.dashboard_scene import RESOLUTION, blurred_jsd, pointwise  # noqa: E402
 
 CLASSES = ("start", "pause", "step", "reset", "loss", "lr-d", "lr-g", "optimizer", "n-critic", "batch-size",
-           "regulariser", "reg-weight", "instance-noise", "dataset", "steps-per-redraw", "slow-motion",
+           "regulariser", "reg-weight", "remedy", "instance-noise", "dataset", "steps-per-redraw", "slow-motion",
            "step-count", "plot", "diagnostics", "status", "error")
 
 
@@ -86,6 +87,35 @@ def test_regulariser_menu(dash: TrainingDashboard) -> None:
                                                            "spectral_norm": False}
     with pytest.raises(ValueError, match="regulariser"):
         regulariser_fields("dropout", 1.0)
+
+
+@pytest.mark.parametrize("remedy", ["pack", "minibatch_std", "unrolled", "replay"])
+def test_remedy_menu_rebuilds_the_run_with_that_remedy(dash: TrainingDashboard, remedy: str) -> None:
+    dash.advance(3)
+    dash.controls["remedy"].value = remedy
+    t = dash.trainer
+    assert t.step_count == 0 and t.cfg.extra["remedies"] == {remedy: REMEDIES[remedy].defaults}
+    frame = dash.advance(2)
+    assert t.step_count == 2
+    assert frame.d_map.shape == (RESOLUTION, RESOLUTION) and np.isfinite(frame.d_map).all()
+    assert np.isfinite(frame.arrow_uv).all()
+    dash.controls["remedy"].value = "none"
+    assert dash.trainer.cfg.extra["remedies"] == {}
+
+
+def test_packed_d_is_drawn_point_by_point(dash: TrainingDashboard) -> None:
+    dash.controls["remedy"].value = "pack"
+    frame = dash.advance(1)
+    D = dash.trainer.discriminator
+    D.eval()
+    xy = torch.tensor([[0.3, -0.2], [1.0, 0.0]])
+    with torch.no_grad():
+        one_point = torch.sigmoid(D(xy[1:].repeat(D.pack, 1)))  # a pack of copies of (1, 0)
+    with torch.no_grad():
+        assert torch.sigmoid(pointwise(D)(xy))[1].item() == pytest.approx(one_point.item(), abs=1e-6)
+    assert frame.d_map.shape == (RESOLUTION, RESOLUTION)
+    with pytest.raises(ValueError, match="remedy 'bogus' is unknown"):
+        settings_config({**dash.settings(), "remedy": "bogus"})
 
 
 def test_step_advances_exactly_one_update(dash: TrainingDashboard) -> None:

@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ..nets import apply_spectral_norm
+from ..remedies import build_trainer
 from ..train import Trainer
 from .dashboard_controls import REGULARISERS, build_controls, layout, preset, regulariser_fields, settings_config
 from .dashboard_draw import Painter, draw
@@ -81,7 +82,7 @@ class TrainingDashboard:
 
     def settings(self) -> dict[str, Any]:
         """The control values that define a run (what Reset builds from)."""
-        names = (*CONFIG_KNOBS, "regulariser", "reg_weight", "dataset")
+        names = (*CONFIG_KNOBS, "regulariser", "reg_weight", "remedy", "dataset")
         return {name: self.controls[name].value for name in names}
 
     def advance(self, steps: int) -> Frame:
@@ -118,6 +119,7 @@ class TrainingDashboard:
         c["regulariser"].observe(self._on_regulariser, names="value")
         c["reg_weight"].observe(lambda change: self._knob(**self._regulariser_fields()), names="value")
         c["dataset"].observe(self._on_dataset, names="value")
+        c["remedy"].observe(lambda change: self._guarded(self.reset), names="value")  # rebuilds D or the steps
         c["start"].on_click(lambda _: self.start())
         c["pause"].on_click(lambda _: self.pause())
         c["step"].on_click(lambda _: self._guarded(self.step))
@@ -224,7 +226,7 @@ class TrainingDashboard:
         self.runner.pause()
         cfg = settings_config(self.settings(), self.seed, self.device)
         # Eager steps: the dashboard swaps d_step (slow motion) and D's layers (spectral norm) mid-run.
-        trainer = Trainer(cfg, progress=False, check_every=50, cuda_graph=False)
+        trainer = build_trainer(cfg, progress=False, check_every=50, cuda_graph=False)
         with self._lock:
             with self._pending_lock:
                 self._pending.clear()

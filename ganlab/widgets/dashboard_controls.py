@@ -13,6 +13,7 @@ from typing import Any
 
 from ..config import GANConfig
 from ..losses import LOSSES
+from ..remedies import REMEDIES
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "image": dict(model="mlp", image_shape=(1, 28, 28), latent_dim=64, hidden_dim=128, real_label=0.9,
                   lr_g=2e-4, lr_d=2e-4, batch_size=64),
 }
+# The mode-collapse remedies of notebook 05 (``ganlab.remedies``), each with its default options; a change
+# rebuilds the run, since most of them change D's layers or the step functions.
+REMEDY_CHOICES = ("none", *REMEDIES)
 IMAGE_SETS = ("fashion_mnist",)
 OPTIMIZERS = (("Adam", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop"))
 BATCH_SIZES = (32, 64, 128, 256, 512)
@@ -78,7 +82,11 @@ def settings_config(settings: dict[str, Any], seed: int = 0, device: str = "auto
                   optimizer=settings["optimizer"], n_critic=settings["n_critic"],
                   batch_size=settings["batch_size"], instance_noise=settings["instance_noise"])
     fields.update(regulariser_fields(settings["regulariser"], settings["reg_weight"]))
-    return GANConfig(dataset=settings["dataset"], seed=seed, device=device, **nets, **fields)
+    remedy = settings.get("remedy", "none")
+    if remedy not in REMEDY_CHOICES:
+        raise ValueError(f"remedy {remedy!r} is unknown; use one of {list(REMEDY_CHOICES)}")
+    extra = {"remedies": {} if remedy == "none" else {remedy: {}}}
+    return GANConfig(dataset=settings["dataset"], seed=seed, device=device, extra=extra, **nets, **fields)
 
 
 def build_controls(dataset: str) -> dict[str, Any]:
@@ -105,6 +113,8 @@ def build_controls(dataset: str) -> dict[str, Any]:
                                layout=wide),
         reg_weight=W.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.1, description="weight",
                                     disabled=True, style=style, layout=wide, continuous_update=False),
+        remedy=W.Dropdown(options=REMEDY_CHOICES, value="none", description="collapse remedy", style=style,
+                          layout=wide),
         instance_noise=W.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.01, description="input noise σ",
                                      style=style, layout=wide, continuous_update=False),
         steps_per_redraw=W.IntSlider(value=20, min=1, max=200, description="steps / redraw", style=style,
@@ -131,7 +141,7 @@ def layout(c: dict[str, Any]) -> Any:
 
     buttons = W.HBox([c["start"], c["pause"], c["step"], c["reset"], c["step_count"], c["status"]])
     knobs = W.VBox([c[k] for k in ("dataset", "loss", "lr_d", "lr_g", "optimizer", "n_critic", "batch_size",
-                                   "regulariser", "reg_weight", "instance_noise", "steps_per_redraw",
+                                   "regulariser", "reg_weight", "remedy", "instance_noise", "steps_per_redraw",
                                    "slow_motion")])
     view = W.VBox([c["plot"], c["diagnostics"], c["error"]], layout=W.Layout(flex="1 1 0%", min_width="0"))
     root = W.VBox([buttons, W.HBox([knobs, view])])

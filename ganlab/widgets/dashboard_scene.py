@@ -162,7 +162,7 @@ def blurred_jsd(scene: Scene, fake: Tensor) -> float:
 
 
 @torch.no_grad()
-def _eval(module: torch.nn.Module, x: Tensor) -> Tensor:
+def _eval(module: Any, x: Tensor) -> Tensor:
     return module(x)
 
 
@@ -189,8 +189,19 @@ def capture(trainer: Any, scene: Scene, label: str = "", window: int = 100) -> F
         D.train(modes[1])
 
 
+def pointwise(discriminator: torch.nn.Module) -> Any:
+    """D as a function of single points (N, 2) → (N,) logits.
+
+    A packed D (PacGAN) scores packs, so each point is scored as a pack of copies of itself: the value D
+    gives a generator that put all its samples there. Batch-level layers (minibatch std, minibatch
+    discrimination) see the whole grid of points as their batch.
+    """
+    pack = getattr(discriminator, "pack", 1)
+    return discriminator if pack == 1 else (lambda x: discriminator(x.repeat_interleave(pack, 0)))
+
+
 def _capture_plane(trainer: Any, scene: Scene, frame: Frame) -> None:
-    G, D = trainer.generator, trainer.discriminator
+    G, D = trainer.generator, pointwise(trainer.discriminator)
     fake = _eval(G, scene.fake_noise)  # (N_FAKE, 2) on the device
     frame.box, frame.real, frame.jsd_floor = scene.box, scene.real, scene.jsd_floor
     frame.fake = fake.float().cpu().numpy()
