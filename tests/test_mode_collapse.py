@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 
 import pytest
@@ -53,13 +54,25 @@ def test_packing_changes_what_D_sees() -> None:
         assert_close(a, b)  # same seed, same generator: only D differs
 
 
-def test_every_method_builds_a_different_step_or_net() -> None:
+def test_every_method_builds_a_different_step_net_or_recipe() -> None:
     plain = mc.trainer("ring8", "gan", device="cpu")
+
+    def recipe(t):
+        return {k: v for k, v in dataclasses.asdict(t.cfg).items() if k != "extra"}
+
     for name in mc.METHODS:
         t = mc.trainer("ring8", name, device="cpu")
         changed = (t.d_step is not plain.d_step or t.g_step is not plain.g_step
-                   or repr(t.discriminator) != repr(plain.discriminator) or t.callbacks["on_step_end"][:-1])
+                   or repr(t.discriminator) != repr(plain.discriminator) or t.callbacks["on_step_end"][:-1]
+                   or recipe(t) != recipe(plain))
         assert bool(changed) == (name != "gan"), name
+
+
+def test_a_method_step_budget_scales_the_common_one(monkeypatch) -> None:
+    monkeypatch.setitem(mc.METHODS, "longer", mc.Method("longer", steps_scale=1.5))
+    row = mc.run_one("ring8", "longer", seed=0, steps=4, device="cpu", n_samples=50)
+    assert row["steps"] == 6
+    assert mc.run_one("ring8", "gan", seed=0, steps=4, device="cpu", n_samples=50)["steps"] == 4
 
 
 def test_learning_rates_decay_to_zero() -> None:
