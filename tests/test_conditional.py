@@ -142,6 +142,11 @@ def test_class_losses_match_hand_computed_values():
     expected = (-math.log(0.75) - math.log(0.5)) / 2
     assert_close(class_loss(logits, labels), torch.tensor(expected))
     assert_close(auxiliary_class_loss(logits, logits, labels, labels), torch.tensor(2 * expected))
+    flipped = labels.flip(0)  # the fakes' term: (−log ¼ − log ½)/2
+    fake_term = (-math.log(0.25) - math.log(0.5)) / 2
+    assert_close(auxiliary_class_loss(logits, logits, labels, flipped, fake_weight=0.5),
+                 torch.tensor(expected + 0.5 * fake_term))
+    assert_close(auxiliary_class_loss(logits, logits, labels, flipped, fake_weight=0.0), torch.tensor(expected))
     assert_close(categorical_code_nll(logits, labels), torch.tensor(expected))
 
 
@@ -229,6 +234,17 @@ def test_every_scheme_trains_one_step_and_samples(scheme, labelled):
     assert len(t.history["d_loss"]) == 2 and all(math.isfinite(v) for v in t.history["g_loss"])
     assert any((a != b).any() for a, b in zip(before, t.generator.parameters()))
     assert t.sample(6).shape == (6, 1, 28, 28)
+
+
+@pytest.mark.parametrize("fake_class_weight", [1.0, 0.0])
+def test_acgan_fake_class_weight_decides_whether_d_learns_what_g_meant(labelled, fake_class_weight):
+    t = _trainer("acgan", labelled, extra={"fake_class_weight": fake_class_weight})
+    images, labels = t.real_batch()
+    fake = t.generator(t.noise(16), labels).detach()
+    d_loss = get_scheme("acgan").d_loss
+    asked, other = d_loss(t, images, labels, fake, labels)[0], d_loss(t, images, labels, fake, (labels + 1) % K)[0]
+    # The labels G was asked for enter D's loss only through the fake class term.
+    assert (asked != other) == (fake_class_weight > 0)
 
 
 def test_real_batch_keeps_images_and_labels_together(labelled):

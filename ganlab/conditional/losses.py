@@ -27,12 +27,15 @@ def class_loss(class_logits: Tensor, labels: Tensor) -> Tensor:
 
 
 def auxiliary_class_loss(real_class_logits: Tensor, fake_class_logits: Tensor, real_labels: Tensor,
-                         fake_labels: Tensor) -> Tensor:
-    """AC-GAN discriminator's −L_C: the class cross-entropy on real images plus that on fakes.
+                         fake_labels: Tensor, fake_weight: float = 1.0) -> Tensor:
+    """AC-GAN discriminator's −L_C: the class cross-entropy on real images plus ``fake_weight`` × that on fakes.
 
-    Odena et al. (2017) score fakes by the class they were asked for, so D also learns what G meant.
+    Odena et al. (2017) score fakes by the class they were asked for (``fake_weight=1``), so D also learns
+    what G meant. That term lets D's classifier agree with whatever G draws for a class, which rewards easy,
+    low-diversity fakes; ``fake_weight=0`` keeps D's classifier honest (trained on real images only).
     """
-    return class_loss(real_class_logits, real_labels) + class_loss(fake_class_logits, fake_labels)
+    real = class_loss(real_class_logits, real_labels)
+    return real if fake_weight == 0 else real + fake_weight * class_loss(fake_class_logits, fake_labels)
 
 
 def categorical_code_nll(code_logits: Tensor, codes: Tensor) -> Tensor:

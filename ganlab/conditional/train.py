@@ -14,7 +14,8 @@ base class's. Its ``real_batch()`` returns (images, labels), and its ``d_step``/
 The class schemes share one generator, so they differ only in how D reads the label: by default the
 label embedding concatenated to z ("embed"); ``extra["generator"] = "cbn"`` swaps in conditional BatchNorm.
 Options in ``cfg.extra``: scheme, width (64), embed_dim (10), generator ("embed" or "cbn"),
-class_weight (1.0, AC-GAN's weight on L_C), n_cont (2), info_weight (1.0), cont_weight (1.0).
+class_weight (1.0, AC-GAN's weight on L_C), fake_class_weight (1.0: D's L_C also scores fakes, as in the
+paper; 0: on real images only), n_cont (2), info_weight (1.0), cont_weight (1.0).
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ def _acgan_d_loss(t: Trainer, real: Tensor, labels: Tensor, fake: Tensor, fake_l
                   ) -> tuple[Tensor, Tensor, Tensor]:
     (real_logits, real_class), (fake_logits, fake_class) = t.discriminator(real), t.discriminator(fake)
     source = adversarial_d_loss(t, real_logits, fake_logits)  # −L_S
-    classes = auxiliary_class_loss(real_class, fake_class, labels, fake_labels)  # −L_C
+    classes = auxiliary_class_loss(real_class, fake_class, labels, fake_labels,  # −L_C
+                                   t.cfg.extra.get("fake_class_weight", 1.0))
     return source + t.cfg.extra.get("class_weight", 1.0) * classes, real_logits, fake_logits
 
 

@@ -205,7 +205,9 @@ def format_table(summary: Sequence[dict[str, Any]]) -> str:
 
 def _pm(s: dict[str, Any], key: str, digits: int) -> str:
     mean, std = s[key + "_mean"], s[key + "_std"]
-    return f"{mean:.{digits}f} ± {std:.{digits}f}" if math.isfinite(mean) else f"{mean:.{digits}f}"  # inf: no good samples
+    if not math.isfinite(mean):  # inf reverse KL: a run with no high-quality sample at all
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
