@@ -113,7 +113,7 @@ def build_controls(dataset: str) -> dict[str, Any]:
                                layout=wide),
         reg_weight=W.FloatLogSlider(value=1.0, base=10, min=-3, max=2, step=0.1, description="weight",
                                     disabled=True, style=style, layout=wide, continuous_update=False),
-        remedy=W.Dropdown(options=REMEDY_CHOICES, value="none", description="collapse remedy", style=style,
+        remedy=W.Dropdown(options=REMEDY_CHOICES, value="none", description="mode remedy", style=style,
                           layout=wide),
         instance_noise=W.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.01, description="input noise σ",
                                      style=style, layout=wide, continuous_update=False),
