@@ -27,17 +27,18 @@ def retry_kernel_start(start: Callable[..., Any], attempts: int = KERNEL_START_A
 
     @functools.wraps(start)
     def start_with_retries(*args: Any, **kwargs: Any) -> Any:
-        for attempt in range(1, attempts + 1):
+        for attempt in range(1, attempts):
             try:
                 return start(*args, **kwargs)
             except RuntimeError as err:  # "Kernel died before replying to kernel_info" and friends
-                if attempt == attempts:
-                    raise RuntimeError(f"the Jupyter kernel failed to start {attempts} times; last error: {err}. "
-                                       "Check that `python -m ipykernel` runs in this environment.") from err
                 print(f"\nkernel start failed ({err}); trying again ({attempt + 1}/{attempts})",
                       file=sys.stderr, flush=True)
                 time.sleep(pause_s * attempt)
-        raise AssertionError("unreachable")
+        try:
+            return start(*args, **kwargs)
+        except RuntimeError as err:
+            raise RuntimeError(f"the Jupyter kernel failed to start {attempts} times; last error: {err}. "
+                               "Check that `python -m ipykernel` runs in this environment.") from err
 
     start_with_retries.retries_kernel_start = True  # type: ignore[attr-defined]
     return start_with_retries

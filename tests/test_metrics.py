@@ -250,6 +250,19 @@ def test_mode_coverage_extremes():
     assert lost["modes"] == 0 and lost["high_quality"] == 0.0 and lost["reverse_kl"] == math.inf
 
 
+def test_mode_shares_counts_every_sample_near_a_mode():
+    samples = torch.cat([
+        MODES[0].repeat(6, 1),                             # 6 on mode 0
+        MODES[1].repeat(2, 1) + torch.tensor([0.2, 0.0]),  # 2 within 0.25 of mode 1
+        MODES[2].repeat(2, 1) + torch.tensor([0.0, 0.4]),  # 2 nearest mode 2 but beyond the radius
+    ])
+    shares = metrics.mode_shares(samples, MODES, radius=0.25)
+    torch.testing.assert_close(shares, torch.tensor([0.6, 0.2, 0.0, 0.0], dtype=torch.float64))
+    close(metrics.mode_shares(samples, MODES, radius=0.5)[2].item(), 0.2)  # a wider radius takes them in
+    with pytest.raises(ValueError, match="radius"):
+        metrics.mode_shares(samples, MODES, radius=0.0)
+
+
 def test_mode_coverage_input_checks():
     with pytest.raises(ValueError, match="std"):
         metrics.mode_coverage(MODES, MODES, std=0.0)

@@ -15,9 +15,9 @@ Bad input (wrong shape, NaN, mismatched widths, too few samples) raises a ValueE
 
 from .corruptions import CORRUPTIONS, corrupt, corruption_metrics, report
 from .manifold import density_coverage, knn_radii, precision_recall
-from .modes import mode_coverage
+from .modes import mode_coverage, mode_shares
 from .moments import fid, frechet_distance, inception_score, kid, mmd2_unbiased, polynomial_kernel
 
 __all__ = ["fid", "frechet_distance", "kid", "mmd2_unbiased", "polynomial_kernel", "inception_score",
-           "precision_recall", "density_coverage", "knn_radii", "mode_coverage", "report", "corrupt", "CORRUPTIONS",
-           "corruption_metrics"]
+           "precision_recall", "density_coverage", "knn_radii", "mode_coverage", "mode_shares", "report", "corrupt",
+           "CORRUPTIONS", "corruption_metrics"]
