@@ -68,6 +68,39 @@ def test_every_method_builds_a_different_step_net_or_recipe() -> None:
         assert bool(changed) == (name != "gan"), name
 
 
+def test_a_method_extra_adds_to_the_base_extra(monkeypatch) -> None:
+    monkeypatch.setitem(mc.METHODS, "wide_d", mc.Method("wide D", changes={"extra": {"d_hidden_dim": 32}}))
+    cfg = mc.config("ring8", "wide_d")
+    assert cfg.extra == {**mc.BASE["extra"], "d_hidden_dim": 32}  # the base's layer count is kept
+    t = mc.trainer("ring8", "wide_d", device="cpu")
+    assert t.discriminator.net[0].out_features == 32 and t.generator.net[0].out_features == mc.BASE["hidden_dim"]
+    assert len(t.discriminator.net) == 2 * mc.BASE["extra"]["layers"] + 1
+
+
+def test_the_best_recipe_is_what_its_label_says() -> None:
+    t = mc.trainer("grid25", "best", device="cpu")
+    cfg = t.cfg
+    assert (cfg.penalty, cfg.n_critic, cfg.batch_size) == ("r1", 2, 512) and "R1" in mc.METHODS["best"].label
+    assert t.generator.net[0].out_features == 2 * t.discriminator.net[0].out_features  # "wide G"
+
+
+def test_each_ablation_takes_one_ingredient_out_of_best() -> None:
+    best = mc.METHODS["best"]
+    for name, m in mc.ABLATION.items():
+        differences = {k for k in best.changes if m.changes.get(k) != best.changes[k]}
+        differences |= {"steps"} if m.steps_scale != best.steps_scale else set()
+        assert len(differences) == 1 and m.remedies == best.remedies, (name, differences)
+    assert set(mc.ABLATION).isdisjoint(mc.DEFAULT_METHODS) and "best" in mc.DEFAULT_METHODS
+
+
+def test_ablation_on_the_command_line_expands_to_best_and_its_variants(tmp_path, capsys) -> None:
+    summary = mc.main(["--seeds", "1", "--steps", "2", "--methods", "gan,ablation", "--datasets", "ring8",
+                       "--workers", "1", "--out", str(tmp_path)])
+    assert [s["method"] for s in summary] == ["gan", "best", *mc.ABLATION]
+    assert [s["steps"] for s in summary] == [2, 10, 10, 10, 10, 5]
+    assert "best without R1" in capsys.readouterr().out
+
+
 def test_a_method_step_budget_scales_the_common_one(monkeypatch) -> None:
     monkeypatch.setitem(mc.METHODS, "longer", mc.Method("longer", steps_scale=1.5))
     row = mc.run_one("ring8", "longer", seed=0, steps=4, device="cpu", n_samples=50)
