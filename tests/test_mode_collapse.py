@@ -138,3 +138,10 @@ def test_notebook_exercises_accept_the_closed_forms(capsys) -> None:
     assert check("05.reverse_kl_k_of_m", lambda k, m: math.log(m / k))
     assert not check("05.reverse_kl_k_of_m", lambda k, m: math.log(k))
     assert "χ²" in capsys.readouterr().out
+
+
+def test_table_columns_line_up_whatever_the_label_length() -> None:
+    rows = [{"dataset": "ring8", "method": m, "label": mc.METHODS[m].label, "seed": 0, "steps": 10, "device": "cpu",
+             "modes": 8, "high_quality": 97.0, "reverse_kl": 0.0, "seconds": 1.0} for m in ("gan", "best")]
+    lines = [line for line in mc.format_table(mc.summarise(rows)).splitlines() if line.startswith("  ")]
+    assert len({len(line) for line in lines[:3]}) == 1  # header and both rows end at the same column

@@ -208,16 +208,17 @@ def format_table(summary: Sequence[dict[str, Any]]) -> str:
     for dataset in dict.fromkeys(s["dataset"] for s in summary):
         dist = toy.get(dataset)
         mine = [s for s in summary if s["dataset"] == dataset]
+        w = max(40, *(len(s["label"]) for s in mine))  # the label column fits the longest label
         lines.append(f"\n{dataset}: {len(dist.modes)} modes, std {dist.std:g}; {mine[0]['seeds']} seeds on "
                      f"{mine[0]['device']}; mean ± std over seeds")
-        lines.append(f"  {'method':40s} {'steps':>6s} {'modes':>12s} {'high quality %':>15s} {'reverse KL':>13s} "
+        lines.append(f"  {'method':{w}s} {'steps':>6s} {'modes':>12s} {'high quality %':>15s} {'reverse KL':>13s} "
                      f"{'s/run':>7s}")
         for s in mine:
-            lines.append(f"  {s['label']:40s} {s['steps']:>6d} {_pm(s, 'modes', 1):>12s} "
+            lines.append(f"  {s['label']:{w}s} {s['steps']:>6d} {_pm(s, 'modes', 1):>12s} "
                          f"{_pm(s, 'high_quality', 1):>15s} {_pm(s, 'reverse_kl', 2):>13s} {s['seconds_mean']:7.1f}")
         for label, row in PUBLISHED.items():
             modes, quality = row[dataset]
-            lines.append(f"  {label + ' (Lin et al. 2018)':40s} {'':>6s} {modes:>12.1f} {quality:>15.1f}")
+            lines.append(f"  {label + ' (Lin et al. 2018)':{w}s} {'':>6s} {modes:>12.1f} {quality:>15.1f}")
     return "\n".join(lines)
 
 
