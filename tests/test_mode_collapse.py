@@ -49,7 +49,8 @@ def test_packing_changes_what_D_sees() -> None:
     assert plain.discriminator.net[0].in_features == 2
     assert packed.discriminator.inner.net[0].in_features == 8  # 4 samples of 2 coordinates
     batch = packed.real_batch()
-    assert packed.discriminator(batch).shape == (batch.shape[0] // 4,)
+    # Lin et al. count a batch in packs: D judges as many packs per step as the plain D judges samples.
+    assert packed.discriminator(batch).shape == (plain.cfg.batch_size,) == (batch.shape[0] // 4,)
     for a, b in zip(plain.generator.parameters(), packed.generator.parameters()):
         assert_close(a, b)  # same seed, same generator: only D differs
 
@@ -64,7 +65,7 @@ def test_every_method_builds_a_different_step_net_or_recipe() -> None:
         t = mc.trainer("ring8", name, device="cpu")
         changed = (t.d_step is not plain.d_step or t.g_step is not plain.g_step
                    or repr(t.discriminator) != repr(plain.discriminator) or t.callbacks["on_step_end"][:-1]
-                   or recipe(t) != recipe(plain))
+                   or recipe(t) != recipe(plain) or mc.METHODS[name].steps_scale != 1)
         assert bool(changed) == (name != "gan"), name
 
 

@@ -2,6 +2,7 @@
 
     python -m ganlab.experiments.mode_collapse [--quick] [--seeds 10] [--steps N] [--device auto]
                                                [--methods gan,pacgan4,...] [--workers W] [--out artifacts]
+    python -m ganlab.experiments.mode_collapse --report RUNS_CSV [RUNS_CSV ...] [--out artifacts]
 
 For each data set (``ring8``: 8 Gaussians of std 0.01 on the unit circle; ``grid25``: 25 Gaussians of std
 0.05 on a 5 × 5 grid of spacing 2), each method and each seed, small MLPs are trained with the plain
@@ -12,17 +13,19 @@ rows of PacGAN's Table 1, and ``--out`` receives runs.csv (one row per run), sum
 
 ``--methods ablation`` runs ``best`` beside four copies of it that each lack one ingredient (``ABLATION``).
 
-Every method shares the base recipe below and the same number of steps, so the comparison is on equal
-budgets; wall time per run is reported because some remedies (unrolling) cost more per step.
+``--report RUNS_CSV ...`` trains nothing: it merges saved runs.csv files and prints the tables again (the
+Markdown one is README's); every run also leaves that table in ``--out``/summary.md.
+
+Every remedy shares the base recipe below and the same number of steps, so the remedies are compared on equal
+budgets; ``best`` is allowed 5x the steps, and ``gan_5x`` gives the plain GAN the same 5x, so the table shows
+what the extra steps alone buy. Wall time per run is reported because some remedies (unrolling) cost more per
+step.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import math
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -40,19 +43,12 @@ from ..config import GANConfig, resolve_device
 from ..metrics import mode_coverage
 from ..remedies import build_trainer
 from ..train import Trainer
+from .mode_table import PUBLISHED, format_markdown, format_table, read_runs, summarise, write_csv
+
+__all__ = ["PUBLISHED", "format_markdown", "format_table", "read_runs", "summarise", "write_csv"]  # re-exported
 
 DATASETS = ("ring8", "grid25")
 N_SAMPLES = 2500  # generated samples scored per run, as in both papers
-
-# PacGAN's Table 1 (Lin et al. 2018): (modes captured, % high-quality samples). Their GAN and PacGAN rows are
-# means over 10 runs of their own MLPs; the Unrolled GAN and VEEGAN rows are quoted there from Srivastava
-# et al. (2017). Data: ring of radius 1 with std 0.01, grid of spacing 2 with std 0.05, as ganlab.toy's.
-PUBLISHED: dict[str, dict[str, tuple[float, float]]] = {
-    "GAN": {"ring8": (6.3, 98.2), "grid25": (17.3, 94.8)},
-    "Unrolled GAN": {"ring8": (7.6, 35.6), "grid25": (23.6, 16.0)},
-    "VEEGAN": {"ring8": (8.0, 52.9), "grid25": (24.6, 40.0)},
-    "PacGAN4": {"ring8": (7.8, 95.9), "grid25": (24.8, 93.6)},
-}
 
 # The base recipe every method starts from: the papers' scale (2-D noise, MLPs with a few hundred units at
 # most), the non-saturating loss without label smoothing (smoothing blurs the thin modes), Adam, and the
@@ -79,13 +75,16 @@ BEST: dict[str, Any] = {"n_critic": 2, "batch_size": 512, "penalty": "r1", "pena
 
 METHODS: dict[str, Method] = {
     "gan": Method("GAN"),
-    "pacgan4": Method("PacGAN4", {"pack": {"pack": 4}}),
+    # Lin et al. keep the number of D's examples per step: a batch of B packs of 4, so G draws 4B samples.
+    "pacgan4": Method("PacGAN4", {"pack": {"pack": 4}}, {"batch_size": 4 * BASE["batch_size"]}),
     "minibatch_std": Method("minibatch std", {"minibatch_std": {}}),
     "minibatch_discrimination": Method("minibatch discrimination", {"minibatch_discrimination": {}}),
     "feature_matching": Method("feature matching", {"feature_matching": {}}),
     "unrolled": Method("Unrolled GAN (5 steps)", {"unrolled": {"steps": 5}}),
     "replay": Method("experience replay", {"replay": {}}),
     "historical_averaging": Method("historical averaging", {"historical_averaging": {}}),
+    # The plain GAN on best's budget: what the extra steps alone buy.
+    "gan_5x": Method("GAN, 5x steps", steps_scale=5.0),
     # Found by sweeps on 2 seeds of the grid (n_critic, batch size, widths, learning rate, latent size, decay,
     # packing, minibatch std/discrimination, R1 weight): two D steps per G step and batch 512 sharpen the modes;
     # R1 (gamma 0.1; 1.0 blurred, 0.01 left modes uneven) puts every seed on all 25 grid modes; a generator
@@ -185,63 +184,9 @@ def run_all(datasets: Sequence[str] = DATASETS, methods: Sequence[str] = DEFAULT
     return rows
 
 
-def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean and population std over seeds of modes, high-quality % and reverse KL, per (data set, method)."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault((row["dataset"], row["method"]), []).append(row)
-    out = []
-    for (dataset, method), runs in groups.items():
-        entry: dict[str, Any] = {"dataset": dataset, "method": method, "label": runs[0]["label"],
-                                 "seeds": len(runs), "steps": runs[0]["steps"], "device": runs[0]["device"]}
-        for key in ("modes", "high_quality", "reverse_kl", "seconds"):
-            values = [float(r[key]) for r in runs]
-            entry[f"{key}_mean"] = statistics.fmean(values)
-            entry[f"{key}_std"] = statistics.pstdev(values) if all(map(math.isfinite, values)) else math.nan
-        out.append(entry)
-    return out
-
-
-def format_table(summary: Sequence[dict[str, Any]]) -> str:
-    """Plain-text table per data set: ours (mean ± std over seeds) then the published rows."""
-    lines = []
-    for dataset in dict.fromkeys(s["dataset"] for s in summary):
-        dist = toy.get(dataset)
-        mine = [s for s in summary if s["dataset"] == dataset]
-        w = max(40, *(len(s["label"]) for s in mine))  # the label column fits the longest label
-        lines.append(f"\n{dataset}: {len(dist.modes)} modes, std {dist.std:g}; {mine[0]['seeds']} seeds on "
-                     f"{mine[0]['device']}; mean ± std over seeds")
-        lines.append(f"  {'method':{w}s} {'steps':>6s} {'modes':>12s} {'high quality %':>15s} {'reverse KL':>13s} "
-                     f"{'s/run':>7s}")
-        for s in mine:
-            lines.append(f"  {s['label']:{w}s} {s['steps']:>6d} {_pm(s, 'modes', 1):>12s} "
-                         f"{_pm(s, 'high_quality', 1):>15s} {_pm(s, 'reverse_kl', 2):>13s} {s['seconds_mean']:7.1f}")
-        for label, row in PUBLISHED.items():
-            modes, quality = row[dataset]
-            lines.append(f"  {label + ' (Lin et al. 2018)':{w}s} {'':>6s} {modes:>12.1f} {quality:>15.1f}")
-    return "\n".join(lines)
-
-
-def _pm(s: dict[str, Any], key: str, digits: int) -> str:
-    mean, std = s[key + "_mean"], s[key + "_std"]
-    if not math.isfinite(mean):  # inf reverse KL: a run with no high-quality sample at all
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
-
-
-def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Rows as CSV (the samples column is left out)."""
-    keys = [k for k in rows[0] if k != "samples"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def save(rows: Sequence[dict[str, Any]], out: Path) -> dict[str, Path]:
-    """runs.csv, summary.csv, mode_collapse.png (ours vs published) and samples.png (seed 0 of each run)."""
+    """runs.csv, summary.csv, summary.md (README's table), mode_collapse.png (ours vs published) and, for rows
+    that carry their samples (fresh runs, not ones read back from CSV), samples.png (seed 0 of each run)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -251,14 +196,17 @@ def save(rows: Sequence[dict[str, Any]], out: Path) -> dict[str, Path]:
 
     summary = summarise(rows)
     paths = {"runs": write_csv(rows, out / "runs.csv"), "summary": write_csv(summary, out / "summary.csv")}
-    fig = plots.plot_mode_benchmark(summary, PUBLISHED)
-    fig.savefig(out / "mode_collapse.png", dpi=120, bbox_inches="tight")
-    first = [r for r in rows if r["seed"] == 0]
-    fig = plots.plot_mode_samples({(r["dataset"], r["label"]): r["samples"] for r in first},
-                                  {d: toy.get(d) for d in dict.fromkeys(r["dataset"] for r in first)})
-    fig.savefig(out / "samples.png", dpi=100, bbox_inches="tight")
+    paths["markdown"] = out / "summary.md"
+    paths["markdown"].write_text(format_markdown(summary) + "\n")
+    paths["figure"] = out / "mode_collapse.png"
+    plots.plot_mode_benchmark(summary, PUBLISHED).savefig(paths["figure"], dpi=120, bbox_inches="tight")
+    first = [r for r in rows if r["seed"] == 0 and "samples" in r]
+    if first:
+        paths["samples"] = out / "samples.png"
+        fig = plots.plot_mode_samples({(r["dataset"], r["label"]): r["samples"] for r in first},
+                                      {d: toy.get(d) for d in dict.fromkeys(r["dataset"] for r in first)})
+        fig.savefig(paths["samples"], dpi=100, bbox_inches="tight")
     plt.close("all")
-    paths.update(figure=out / "mode_collapse.png", samples=out / "samples.png")
     return paths
 
 
@@ -274,6 +222,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated toy set names")
     p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU cores, at most 8)")
     p.add_argument("--out", default="artifacts/mode_collapse", help="folder for the CSVs and figures")
+    p.add_argument("--report", nargs="+", metavar="RUNS_CSV",
+                   help="train nothing: rebuild the tables and figure from these runs.csv files (merged)")
     args = p.parse_args(argv)
     args.seeds = args.seeds if args.seeds is not None else (2 if args.quick else 10)
     args.steps = args.steps if args.steps is not None else (150 if args.quick else STEPS)
@@ -288,6 +238,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Run the benchmark from the command line; returns the summary rows."""
     args = parse_args(argv)
+    if args.report:
+        return report(args.report, Path(args.out))
     device = str(resolve_device(args.device))
     datasets = [d for d in args.datasets.split(",") if d]
     methods = [m for m in args.methods.split(",") if m]
@@ -314,6 +266,19 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     partial.unlink(missing_ok=True)
     print(f"\n{len(rows)} runs in {wall:.0f} s wall ({args.workers} workers, {device}); wrote "
           + ", ".join(str(p) for p in paths.values()))
+    return summary
+
+
+def report(runs_files: Sequence[str], out: Path) -> list[dict[str, Any]]:
+    """``--report``: the plain and Markdown tables of saved runs (several files merge), and their files in ``out``."""
+    rows = read_runs(runs_files)
+    if not rows:
+        raise SystemExit(f"{', '.join(runs_files)}: no runs in these files; nothing to report")
+    summary = summarise(rows)
+    print(format_table(summary))
+    print("\n" + format_markdown(summary))
+    paths = save(rows, out)
+    print(f"\n{len(rows)} runs from {len(runs_files)} file(s); wrote " + ", ".join(str(p) for p in paths.values()))
     return summary
 
 

@@ -1,0 +1,150 @@
+"""What the mode-collapse benchmark reports: mean ± std over seeds, the printed and Markdown tables beside the
+published rows, and runs.csv written and read back (so a table can be rebuilt, or merged from several runs,
+without training again: ``python -m ganlab.experiments.mode_collapse --report a/runs.csv b/runs.csv``)."""
+
+from __future__ import annotations
+
+import csv
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .. import toy
+
+# Published rows, (modes captured, % high-quality samples) per data set, on the same data (ring of radius 1
+# with std 0.01, grid of spacing 2 with std 0.05). GAN and PacGAN4: PacGAN's Table 1 (Lin et al. 2018), 10 runs
+# each, a batch of 100 packs, 400 epochs of 1,000 batches. Unrolled GAN and VEEGAN: VEEGAN's Table 1
+# (Srivastava et al. 2017), 5 runs each; PacGAN quotes them, but VEEGAN's own plain GAN scored far lower there.
+PUBLISHED: dict[str, dict[str, tuple[float, float]]] = {
+    "GAN (Lin et al. 2018)": {"ring8": (6.3, 98.2), "grid25": (17.3, 94.8)},
+    "Unrolled GAN (Srivastava et al. 2017)": {"ring8": (7.6, 35.6), "grid25": (23.6, 16.0)},
+    "VEEGAN (Srivastava et al. 2017)": {"ring8": (8.0, 52.9), "grid25": (24.6, 40.0)},
+    "PacGAN4 (Lin et al. 2018)": {"ring8": (7.8, 95.9), "grid25": (24.8, 93.6)},
+}
+PUBLISHED_RUNS: dict[str, int] = {"GAN (Lin et al. 2018)": 10, "Unrolled GAN (Srivastava et al. 2017)": 5,
+                                  "VEEGAN (Srivastava et al. 2017)": 5, "PacGAN4 (Lin et al. 2018)": 10}
+
+METRICS = ("modes", "high_quality", "reverse_kl", "seconds")
+_TYPES = {"seed": int, "steps": int, "modes": int, "high_quality": float, "reverse_kl": float, "seconds": float}
+
+
+def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and population std over seeds of modes, high-quality % and reverse KL, per (data set, method)."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["dataset"], row["method"]), []).append(row)
+    out = []
+    for (dataset, method), runs in groups.items():
+        entry: dict[str, Any] = {"dataset": dataset, "method": method, "label": runs[0]["label"],
+                                 "seeds": len(runs), "steps": runs[0]["steps"], "device": runs[0]["device"]}
+        for key in METRICS:
+            values = [float(r[key]) for r in runs]
+            entry[f"{key}_mean"] = statistics.fmean(values)
+            entry[f"{key}_std"] = statistics.pstdev(values) if all(map(math.isfinite, values)) else math.nan
+        out.append(entry)
+    return out
+
+
+def format_table(summary: Sequence[dict[str, Any]]) -> str:
+    """Plain-text table per data set: ours (mean ± std over seeds) then the published rows."""
+    lines = []
+    for dataset in dict.fromkeys(s["dataset"] for s in summary):
+        dist = toy.get(dataset)
+        mine = [s for s in summary if s["dataset"] == dataset]
+        w = max(40, *(len(s["label"]) for s in mine))  # the label column fits the longest label
+        lines.append(f"\n{dataset}: {len(dist.modes)} modes, std {dist.std:g}; {mine[0]['seeds']} seeds on "
+                     f"{mine[0]['device']}; mean ± std over seeds")
+        lines.append(f"  {'method':{w}s} {'steps':>6s} {'modes':>12s} {'high quality %':>15s} {'reverse KL':>13s} "
+                     f"{'s/run':>7s}")
+        for s in mine:
+            lines.append(f"  {s['label']:{w}s} {s['steps']:>6d} {_pm(s, 'modes', 1):>12s} "
+                         f"{_pm(s, 'high_quality', 1):>15s} {_pm(s, 'reverse_kl', 2):>13s} {s['seconds_mean']:7.1f}")
+        for label, row in PUBLISHED.items():
+            modes, quality = row[dataset]
+            lines.append(f"  {label:{w}s} {'':>6s} {modes:>12.1f} {quality:>15.1f}")
+    return "\n".join(lines)
+
+
+def format_markdown(summary: Sequence[dict[str, Any]]) -> str:
+    """One Markdown row per method with every data set side by side (README's layout), then the published rows.
+
+    A method run on only some data sets leaves the others' cells empty; seeds or steps that differ between
+    data sets are shown as ``a/b``.
+    """
+    datasets = list(dict.fromkeys(s["dataset"] for s in summary))
+    devices = sorted({s["device"] for s in summary})
+    header = ["method", "seeds", "steps"]
+    for d in datasets:
+        header += [f"{d} modes", f"{d} high quality %", f"{d} reverse KL"]
+    header.append(f"s/run ({', '.join(devices)})")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for method in dict.fromkeys(s["method"] for s in summary):
+        cells = {s["dataset"]: s for s in summary if s["method"] == method}
+        first = next(iter(cells.values()))
+        row = [first["label"], _joined(s["seeds"] for s in cells.values()),
+               _joined(s["steps"] for s in cells.values())]
+        for d in datasets:
+            s = cells.get(d)
+            row += [_pm(s, "modes", 1), _pm(s, "high_quality", 1), _pm(s, "reverse_kl", 2)] if s else ["", "", ""]
+        row.append(_joined(f"{s['seconds_mean']:.0f}" for s in cells.values()))
+        lines.append("| " + " | ".join(row) + " |")
+    for label, published in PUBLISHED.items():
+        row = [label, str(PUBLISHED_RUNS[label]), ""]
+        for d in datasets:
+            row += [f"{published[d][0]:.1f}", f"{published[d][1]:.1f}", ""] if d in published else ["", "", ""]
+        lines.append("| " + " | ".join([*row, ""]) + " |")
+    return "\n".join(lines)
+
+
+def _joined(values: Iterable[Any]) -> str:
+    return "/".join(str(v) for v in dict.fromkeys(values))
+
+
+def _pm(s: dict[str, Any], key: str, digits: int) -> str:
+    mean, std = s[key + "_mean"], s[key + "_std"]
+    if not math.isfinite(mean):  # inf reverse KL: a run with no high-quality sample at all
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Rows as CSV (the samples column is left out)."""
+    keys = [k for k in rows[0] if k != "samples"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def read_runs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
+    """The rows of one or more runs.csv files, typed as ``run_one`` returns them (without the samples).
+
+    A missing file, a missing column or a (data set, method, seed) run found twice raises a ValueError that
+    names the file, so two tables cannot be merged silently into one that counts a run twice.
+    """
+    need = ("dataset", "method", "label", "device", *_TYPES)
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str, int], Path] = {}
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise ValueError(f"{path}: no such runs file; pass the runs.csv that a benchmark run wrote to --out")
+        with path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            missing = [k for k in need if k not in (reader.fieldnames or [])]
+            if missing:
+                raise ValueError(f"{path}: not a benchmark runs.csv (missing columns {missing})")
+            for line, raw in enumerate(reader, start=2):
+                try:
+                    row = {**raw, **{k: cast(raw[k]) for k, cast in _TYPES.items()}}
+                except (TypeError, ValueError) as error:
+                    raise ValueError(f"{path}, line {line}: unreadable value ({error})") from None
+                key = (row["dataset"], row["method"], row["seed"])
+                if key in seen:
+                    raise ValueError(f"{path}, line {line}: run {key} is also in {seen[key]}; pass each run once")
+                seen[key] = path
+                rows.append(row)
+    return rows

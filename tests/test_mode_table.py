@@ -1,0 +1,85 @@
+"""The benchmark's reporting: Markdown table, runs.csv read back and merged, and ``--report`` on saved runs."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from ganlab.experiments import mode_collapse as mc
+from ganlab.experiments import mode_table as mt
+
+
+def _row(dataset: str, method: str, seed: int, modes: int, quality: float, kl: float = 0.0) -> dict:
+    return {"dataset": dataset, "method": method, "label": f"{method} label", "seed": seed, "steps": 100,
+            "device": "cpu", "modes": modes, "high_quality": quality, "reverse_kl": kl, "seconds": 2.0 + seed}
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def test_markdown_puts_data_sets_side_by_side_with_blanks_where_a_method_did_not_run() -> None:
+    rows = [_row("ring8", "gan", 0, 8, 90.0), _row("ring8", "gan", 1, 6, 80.0, 0.5),
+            _row("grid25", "gan", 0, 20, 50.0), _row("grid25", "gan", 1, 22, 60.0),
+            _row("grid25", "grid_only", 0, 25, 95.0)]
+    lines = mt.format_markdown(mt.summarise(rows)).splitlines()
+    header = _cells(lines[0])
+    assert header[:4] == ["method", "seeds", "steps", "ring8 modes"] and "grid25 high quality %" in header
+    assert all(len(_cells(line)) == len(header) for line in lines[2:])  # every row fills every column
+    gan, only = (_cells(line) for line in lines[2:4])
+    assert gan[:6] == ["gan label", "2", "100", "7.0 ± 1.0", "85.0 ± 5.0", "0.25 ± 0.25"]
+    assert gan[6:9] == ["21.0 ± 1.0", "55.0 ± 5.0", "0.00 ± 0.00"] and gan[-1] == "2"  # mean of 2 s and 3 s
+    assert only[3:6] == ["", "", ""] and only[6] == "25.0 ± 0.0"
+    published = [_cells(line) for line in lines[4:]]
+    assert [p[0] for p in published] == list(mt.PUBLISHED)
+    pacgan = published[-1]
+    assert pacgan[1] == "10" and pacgan[3:5] == ["7.8", "95.9"] and pacgan[6:8] == ["24.8", "93.6"]
+
+
+def test_runs_read_back_typed_and_merged_but_never_twice(tmp_path) -> None:
+    first = [_row("ring8", "gan", s, 8 - s, 90.0 - s) for s in range(2)]
+    second = [_row("ring8", "pacgan4", 0, 7, 10.5)]
+    a = mt.write_csv(first, tmp_path / "a" / "runs.csv")
+    b = mt.write_csv(second, tmp_path / "b" / "runs.csv")
+    back = mt.read_runs([a, b])
+    assert back == first + second  # ints stay ints, floats floats
+    with pytest.raises(ValueError, match=r"also in .*a/runs\.csv"):
+        mt.read_runs([a, b, a])
+
+
+def test_bad_runs_files_are_named(tmp_path) -> None:
+    with pytest.raises(ValueError, match="no such runs file"):
+        mt.read_runs([tmp_path / "missing.csv"])
+    other = tmp_path / "other.csv"
+    other.write_text("name,value\nx,1\n")
+    with pytest.raises(ValueError, match=r"other\.csv: not a benchmark runs\.csv .*'dataset'"):
+        mt.read_runs([other])
+    broken = mt.write_csv([_row("ring8", "gan", 0, 8, 90.0)], tmp_path / "broken.csv")
+    broken.write_text(broken.read_text().replace(",8,90.0,", ",eight,90.0,"))
+    with pytest.raises(ValueError, match=r"broken\.csv, line 2: unreadable"):
+        mt.read_runs([broken])
+
+
+def test_report_rebuilds_the_tables_from_saved_runs_without_training(tmp_path, capsys) -> None:
+    trained = mc.main(["--seeds", "2", "--steps", "3", "--methods", "gan", "--datasets", "ring8",
+                       "--workers", "1", "--out", str(tmp_path / "run")])
+    first_table = capsys.readouterr().out.split("\n\n")[0]
+    assert (tmp_path / "run" / "summary.md").read_text().startswith("| method | seeds | steps | ring8 modes")
+    reported = mc.main(["--report", str(tmp_path / "run" / "runs.csv"), "--out", str(tmp_path / "report")])
+    printed = capsys.readouterr().out
+    assert printed.split("\n\n")[0] == first_table and "| gan" not in printed and "| GAN |" in printed
+    assert [(s["modes_mean"], s["high_quality_mean"]) for s in reported] == \
+        [(s["modes_mean"], s["high_quality_mean"]) for s in trained]
+    assert (tmp_path / "report" / "mode_collapse.png").stat().st_size > 0
+    assert not (tmp_path / "report" / "samples.png").exists()  # saved runs keep no samples
+    with (tmp_path / "report" / "runs.csv").open() as f:
+        assert len(list(csv.DictReader(f))) == 2
+
+
+def test_report_of_an_empty_runs_file_says_so(tmp_path) -> None:
+    empty = tmp_path / "runs.csv"
+    empty.write_text(",".join(["dataset", "method", "label", "device", "seed", "steps", "modes", "high_quality",
+                               "reverse_kl", "seconds"]) + "\n")
+    with pytest.raises(SystemExit, match="no runs"):
+        mc.main(["--report", str(empty), "--out", str(tmp_path / "out")])
