@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 
 import pytest
 
@@ -35,6 +36,20 @@ def test_markdown_puts_data_sets_side_by_side_with_blanks_where_a_method_did_not
     assert [p[0] for p in published] == list(mt.PUBLISHED)
     pacgan = published[-1]
     assert pacgan[1] == "10" and pacgan[3:5] == ["7.8", "95.9"] and pacgan[6:8] == ["24.8", "93.6"]
+
+
+def test_a_run_with_no_good_sample_is_counted_not_averaged_in() -> None:
+    rows = [_row("ring8", "hist", 0, 8, 90.0, 0.1), _row("ring8", "hist", 1, 8, 80.0, 0.3),
+            _row("ring8", "hist", 2, 0, 0.0, math.inf), _row("ring8", "dead", 0, 0, 0.0, math.inf)]
+    hist, dead = mt.summarise(rows)
+    assert hist["reverse_kl_mean"] == math.inf and hist["reverse_kl_infinite_runs"] == 1
+    assert hist["reverse_kl_finite_mean"] == pytest.approx(0.2) and hist["reverse_kl_finite_std"] == pytest.approx(0.1)
+    table = mt.format_table([hist, dead])
+    assert "0.20 ± 0.10 (1 inf)" in table and table.rstrip().count("inf") >= 2
+    markdown = mt.format_markdown([hist, dead]).splitlines()
+    assert _cells(markdown[2])[5] == "0.20 ± 0.10 (1 inf)" and _cells(markdown[3])[5] == "inf"
+    lines = [line for line in table.splitlines() if line.startswith("  ")]
+    assert len({len(line) for line in lines[:3]}) == 1  # the wider cell still lines up
 
 
 def test_runs_read_back_typed_and_merged_but_never_twice(tmp_path) -> None:

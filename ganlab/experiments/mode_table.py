@@ -43,6 +43,12 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             values = [float(r[key]) for r in runs]
             entry[f"{key}_mean"] = statistics.fmean(values)
             entry[f"{key}_std"] = statistics.pstdev(values) if all(map(math.isfinite, values)) else math.nan
+        # A run with no high-quality sample has an infinite reverse KL; the tables show the finite runs' mean
+        # and std and count the others, so one such run does not hide what the rest did.
+        finite = [float(r["reverse_kl"]) for r in runs if math.isfinite(float(r["reverse_kl"]))]
+        entry["reverse_kl_infinite_runs"] = len(runs) - len(finite)
+        entry["reverse_kl_finite_mean"] = statistics.fmean(finite) if finite else math.inf
+        entry["reverse_kl_finite_std"] = statistics.pstdev(finite) if finite else math.nan
         out.append(entry)
     return out
 
@@ -56,11 +62,11 @@ def format_table(summary: Sequence[dict[str, Any]]) -> str:
         w = max(40, *(len(s["label"]) for s in mine))  # the label column fits the longest label
         lines.append(f"\n{dataset}: {len(dist.modes)} modes, std {dist.std:g}; {mine[0]['seeds']} seeds on "
                      f"{mine[0]['device']}; mean ± std over seeds")
-        lines.append(f"  {'method':{w}s} {'steps':>6s} {'modes':>12s} {'high quality %':>15s} {'reverse KL':>13s} "
+        lines.append(f"  {'method':{w}s} {'steps':>6s} {'modes':>12s} {'high quality %':>15s} {'reverse KL':>19s} "
                      f"{'s/run':>7s}")
         for s in mine:
             lines.append(f"  {s['label']:{w}s} {s['steps']:>6d} {_pm(s, 'modes', 1):>12s} "
-                         f"{_pm(s, 'high_quality', 1):>15s} {_pm(s, 'reverse_kl', 2):>13s} {s['seconds_mean']:7.1f}")
+                         f"{_pm(s, 'high_quality', 1):>15s} {_pm(s, 'reverse_kl', 2):>19s} {s['seconds_mean']:7.1f}")
         for label, row in PUBLISHED.items():
             modes, quality = row[dataset]
             lines.append(f"  {label:{w}s} {'':>6s} {modes:>12.1f} {quality:>15.1f}")
@@ -78,7 +84,7 @@ def format_markdown(summary: Sequence[dict[str, Any]]) -> str:
     header = ["method", "seeds", "steps"]
     for d in datasets:
         header += [f"{d} modes", f"{d} high quality %", f"{d} reverse KL"]
-    header.append(f"s/run ({', '.join(devices)})")
+    header.append(f"s/run ({', '.join(devices)})")  # the mean over data sets
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for method in dict.fromkeys(s["method"] for s in summary):
         cells = {s["dataset"]: s for s in summary if s["method"] == method}
@@ -88,7 +94,7 @@ def format_markdown(summary: Sequence[dict[str, Any]]) -> str:
         for d in datasets:
             s = cells.get(d)
             row += [_pm(s, "modes", 1), _pm(s, "high_quality", 1), _pm(s, "reverse_kl", 2)] if s else ["", "", ""]
-        row.append(_joined(f"{s['seconds_mean']:.0f}" for s in cells.values()))
+        row.append(f"{statistics.fmean(s['seconds_mean'] for s in cells.values()):.0f}")  # over data sets
         lines.append("| " + " | ".join(row) + " |")
     for label, published in PUBLISHED.items():
         row = [label, str(PUBLISHED_RUNS[label]), ""]
@@ -103,9 +109,13 @@ def _joined(values: Iterable[Any]) -> str:
 
 
 def _pm(s: dict[str, Any], key: str, digits: int) -> str:
+    infinite = s.get(key + "_infinite_runs", 0)
+    if infinite:  # reverse KL: some runs had no high-quality sample at all
+        if infinite == s["seeds"]:
+            return "inf"
+        mean, std = s[key + "_finite_mean"], s[key + "_finite_std"]
+        return f"{mean:.{digits}f} ± {std:.{digits}f} ({infinite} inf)"
     mean, std = s[key + "_mean"], s[key + "_std"]
-    if not math.isfinite(mean):  # inf reverse KL: a run with no high-quality sample at all
-        return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
