@@ -92,6 +92,17 @@ def test_report_rebuilds_the_tables_from_saved_runs_without_training(tmp_path, c
         assert len(list(csv.DictReader(f))) == 2
 
 
+def test_report_never_overwrites_runs_it_was_not_given(tmp_path) -> None:
+    kept = mt.write_csv([_row("ring8", "gan", 0, 8, 90.0)], tmp_path / "out" / "runs.csv")
+    before = kept.read_text()
+    other = mt.write_csv([_row("ring8", "pacgan4", 0, 7, 10.0)], tmp_path / "other" / "runs.csv")
+    with pytest.raises(SystemExit, match=r"out/runs\.csv exists and is not one of the files reported"):
+        mc.main(["--report", str(other), "--out", str(tmp_path / "out")])
+    assert kept.read_text() == before
+    summary = mc.main(["--report", str(other), str(kept), "--out", str(tmp_path / "out")])  # merged in place
+    assert {s["method"] for s in summary} == {"gan", "pacgan4"} and len(mt.read_runs([kept])) == 2
+
+
 def test_report_of_an_empty_runs_file_says_so(tmp_path) -> None:
     empty = tmp_path / "runs.csv"
     empty.write_text(",".join(["dataset", "method", "label", "device", "seed", "steps", "modes", "high_quality",

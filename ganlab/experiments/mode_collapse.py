@@ -9,7 +9,7 @@ For each data set (``ring8``: 8 Gaussians of std 0.01 on the unit circle; ``grid
 ``Trainer`` plus the method's remedies (``ganlab.remedies``); 2,500 samples are then scored with
 ``ganlab.metrics.mode_coverage``: modes captured, % high-quality samples (within 3 std of a mode) and the
 reverse KL of the mode histogram to uniform. The table prints mean ± std over seeds beside the published
-rows of PacGAN's Table 1, and ``--out`` receives runs.csv (one row per run), summary.csv and two figures.
+rows (PacGAN's and VEEGAN's Table 1), and ``--out`` receives runs.csv (one row per run), summary.csv and two figures.
 
 ``--methods ablation`` runs ``best`` beside four copies of it that each lack one ingredient (``ABLATION``).
 
@@ -75,7 +75,7 @@ BEST: dict[str, Any] = {"n_critic": 2, "batch_size": 512, "penalty": "r1", "pena
 
 METHODS: dict[str, Method] = {
     "gan": Method("GAN"),
-    # Lin et al. keep the number of D's examples per step: a batch of B packs of 4, so G draws 4B samples.
+    # Lin et al.'s code counts a batch in packs: B packs of 4 per step, so G draws 4B samples and D judges B.
     "pacgan4": Method("PacGAN4", {"pack": {"pack": 4}}, {"batch_size": 4 * BASE["batch_size"]}),
     "minibatch_std": Method("minibatch std", {"minibatch_std": {}}),
     "minibatch_discrimination": Method("minibatch discrimination", {"minibatch_discrimination": {}}),
@@ -272,6 +272,10 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
 def report(runs_files: Sequence[str], out: Path) -> list[dict[str, Any]]:
     """``--report``: the plain and Markdown tables of saved runs (several files merge), and their files in ``out``."""
     rows = read_runs(runs_files)
+    target = out / "runs.csv"
+    if target.exists() and target.resolve() not in {Path(f).resolve() for f in runs_files}:
+        raise SystemExit(f"{target} exists and is not one of the files reported; pass it too, or choose another "
+                         "--out, so that its runs are not overwritten")
     if not rows:
         raise SystemExit(f"{', '.join(runs_files)}: no runs in these files; nothing to report")
     summary = summarise(rows)
