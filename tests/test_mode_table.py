@@ -52,6 +52,11 @@ def test_a_run_with_no_good_sample_is_counted_not_averaged_in() -> None:
     assert len({len(line) for line in lines[:3]}) == 1  # the wider cell still lines up
 
 
+def test_a_data_set_the_papers_did_not_use_gets_no_published_rows() -> None:
+    table = mt.format_table(mt.summarise([_row("spiral", "gan", 0, 1, 50.0)]))
+    assert "gan label" in table and "Lin et al." not in table
+
+
 def test_runs_read_back_typed_and_merged_but_never_twice(tmp_path) -> None:
     first = [_row("ring8", "gan", s, 8 - s, 90.0 - s) for s in range(2)]
     second = [_row("ring8", "pacgan4", 0, 7, 10.5)]

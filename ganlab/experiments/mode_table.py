@@ -68,6 +68,8 @@ def format_table(summary: Sequence[dict[str, Any]]) -> str:
             lines.append(f"  {s['label']:{w}s} {s['steps']:>6d} {_pm(s, 'modes', 1):>12s} "
                          f"{_pm(s, 'high_quality', 1):>15s} {_pm(s, 'reverse_kl', 2):>19s} {s['seconds_mean']:7.1f}")
         for label, row in PUBLISHED.items():
+            if dataset not in row:  # a toy set the papers did not use
+                continue
             modes, quality = row[dataset]
             lines.append(f"  {label:{w}s} {'':>6s} {modes:>12.1f} {quality:>15.1f}")
     return "\n".join(lines)
