@@ -11,7 +11,7 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 WORKERS  ?= 2
 THREADS  ?= 1
 
-.PHONY: install lab test unit notebooks lint data classifier e2e bench clean
+.PHONY: install lab test unit notebooks lint data classifier e2e bench gpu-check gpu-bundle clean
 
 install: $(STAMP)
 
@@ -58,6 +58,26 @@ test: lint unit notebooks
 bench: install data
 	$(PY) -m ganlab.bench
 
+# On a machine with an NVIDIA GPU: unit tests, notebooks (fast mode), bench and graph-vs-eager on CUDA, one
+# report in artifacts/gpu-check/ (tools/gpu_check.py). USE_SYSTEM=1 uses $(PYTHON) as it is (a bare CUDA
+# machine whose python has torch): no venv, nothing installed; a gpu-bundle/ folder beside this file, made
+# by `make gpu-bundle` where there is network, brings the data, the classifier and missing wheels.
+USE_SYSTEM ?= 0
+GPU_BUNDLE ?= gpu-bundle
+GPU_ARGS   ?=
+ifeq ($(USE_SYSTEM),1)
+GPU_PY   := $(PYTHON)
+GPU_DEPS :=
+else
+GPU_PY   := $(PY)
+GPU_DEPS := install data classifier
+endif
+gpu-check: $(GPU_DEPS)
+	$(GPU_PY) tools/gpu_check.py $(if $(wildcard $(GPU_BUNDLE)),--bundle $(GPU_BUNDLE)) $(GPU_ARGS)
+
+gpu-bundle: install data classifier
+	$(PY) tools/gpu_bundle.py --out $(GPU_BUNDLE)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts build *.egg-info $(GPU_BUNDLE)
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -135,7 +135,11 @@ def read_idx(path: Path, expected_count: int | None = None) -> np.ndarray:
     """Read an idx file (gzipped or not) into a numpy array, checking header, dims and size."""
     path = Path(path)
     try:
-        raw = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
+        if path.suffix == ".gz":
+            with gzip.open(path) as f:
+                raw = f.read()
+        else:
+            raw = path.read_bytes()
     except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
         raise CorruptDatasetError(f"{path} cannot be read ({err}); delete it and run `make data` again") from err
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPE:

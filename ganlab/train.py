@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from .checkpoint import read_checkpoint, write_checkpoint
 from .config import GANConfig, resolve_device
 from .data import DATASETS, ImageData, load_images
-from .fast import Stepper, adam_options, discriminate
+from .fast import Stepper, adam_options, discriminate, graph_safe
 from .losses import Objective, get_objective
 from .nets import build_models
 from .penalties import penalty_term, weight_clip
@@ -76,6 +76,7 @@ def adversarial_d_loss(t: Trainer, real_logits: Tensor, fake_logits: Tensor) -> 
     return objective.d_loss(real_logits, fake_logits)
 
 
+@graph_safe
 def d_step(t: Trainer, real: Tensor, z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """One discriminator update on a real batch (N, ...) and noise (N, latent).
 
@@ -104,6 +105,7 @@ def d_update(t: Trainer, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor, Te
         return loss.detach(), torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean(), norm
 
 
+@graph_safe
 def g_step(t: Trainer, z: Tensor) -> tuple[Tensor, Tensor]:
     """One generator update on noise (N, latent); D's parameters are frozen so no D gradient is computed.
 
@@ -236,6 +238,11 @@ class Trainer:
     def fast_path(self) -> str:
         """How the next step runs: "cuda-graph", or "eager: <why not>" (see ``ganlab.fast``)."""
         return self._stepper.describe(self)
+
+    def drop_graph(self) -> None:
+        """Capture the step again before the next replay: for changes the setup fingerprint of
+        ``ganlab.fast`` cannot see (a number held in a custom hook's closure, say)."""
+        self.graph_generation = getattr(self, "graph_generation", 0) + 1
 
     # ------------------------------------------------------------------ the loop
     def step(self) -> None:

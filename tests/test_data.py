@@ -12,7 +12,9 @@ def write_idx(path, array, gz=True):
     """Write a uint8 array as an idx file (magic 0x0000 08 ndim, big-endian dims, bytes)."""
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
     payload = header + array.astype(np.uint8).tobytes()
-    (gzip.open if gz else open)(path, "wb").write(payload)
+    # Close the file (``with``): on Python 3.12 an unclosed gzip writer leaves the file empty.
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(payload)
 
 
 def make_split(folder, prefix, n, gz=True):
@@ -82,8 +84,10 @@ def test_truncated_file_names_the_file(isolated):
     folder.mkdir()
     make_split(folder, "train", 12)
     path = folder / "train-images-idx3-ubyte.gz"
-    raw = gzip.open(path).read()
-    gzip.open(path, "wb").write(raw[:-100])
+    with gzip.open(path) as f:
+        raw = f.read()
+    with gzip.open(path, "wb") as f:
+        f.write(raw[:-100])
     with pytest.raises(CorruptDatasetError, match="train-images-idx3-ubyte.gz.*truncated"):
         load_images("fashion_mnist", "train")
 
@@ -95,7 +99,8 @@ def test_corrupt_files_give_clear_errors(isolated, damage):
     make_split(folder, "train", 12)
     path = folder / "train-labels-idx1-ubyte.gz"
     if damage == "header":
-        gzip.open(path, "wb").write(b"\x12\x34garbage")
+        with gzip.open(path, "wb") as f:
+            f.write(b"\x12\x34garbage")
     elif damage == "gzip":
         path.write_bytes(b"this is not gzip")
     else:

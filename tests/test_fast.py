@@ -21,6 +21,7 @@ from ganlab.fast import (
     per_sample,
 )
 from ganlab.nets import apply_spectral_norm, build_models
+from ganlab.remedies import REMEDIES, build_trainer
 from ganlab.train import make_optimizer
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
@@ -138,12 +139,16 @@ def test_custom_steps_and_unfused_optimizers_stay_eager():
 def test_setup_changes_are_noticed(tiny_images):
     trainer = Trainer(small_cfg(), data=tiny_images, progress=False)
     before = _Setup.of(trainer)
-    assert before.same(_Setup.of(trainer))
-    trainer.update(lr_d=1e-3)  # a slider move: the lr baked into a captured graph would be stale
-    assert not before.same(_Setup.of(trainer))
+    assert before.holds(trainer)
+    trainer.update(real_label=1.0)  # a slider move: the value baked into a captured graph would be stale
+    assert not before.holds(trainer)
+    trainer.fit(steps=1)  # optimizer state now exists
     after_update = _Setup.of(trainer)
     trainer.load_state_dict(trainer.state_dict())  # fresh optimizer state tensors
-    assert not after_update.same(_Setup.of(trainer))
+    assert not after_update.holds(trainer)
+    live = _Setup.of(trainer)
+    trainer.opt_d.param_groups[0]["lr"] = 1e-3  # learning rates are read live by the graph
+    assert live.holds(trainer)
 
 
 def test_capturable_flag_is_set_only_inside_the_context():
@@ -173,11 +178,26 @@ def test_stepper_runs_eager_on_cpu_without_a_graph(tiny_images):
 
 # ---------------------------------------------------------------------- graph plumbing, on the CPU
 class FakeGraph:
-    def __init__(self, body, out):
-        self.body, self.out = body, out
+    """Replays like a CUDA graph: Python values (the config, every param-group entry) are frozen at
+    capture, tensors are read at replay, and the static output is refilled in place."""
 
-    def replay(self):  # like a CUDA graph: rerun the recorded work, refill the static output in place
-        self.out.copy_(self.body())
+    def __init__(self, body, out, trainer):
+        self.body, self.out, self.trainer = body, out, trainer
+        self.cfg = trainer.cfg
+        self.groups = [(g, dict(g)) for opt in (trainer.opt_d, trainer.opt_g) for g in opt.param_groups]
+
+    def replay(self):
+        t = self.trainer
+        now_cfg, now_groups = t.cfg, [dict(g) for g, _ in self.groups]
+        t.cfg = self.cfg
+        for group, frozen in self.groups:
+            group.update(frozen)
+        try:
+            self.out.copy_(self.body())
+        finally:
+            t.cfg = now_cfg
+            for (group, _), values in zip(self.groups, now_groups):
+                group.update(values)
 
 
 class CpuGraphs(CudaGraphs):
@@ -185,8 +205,9 @@ class CpuGraphs(CudaGraphs):
 
     device_types = ("cpu",)
 
-    def __init__(self, fail=False):
-        self.fail, self.captures = fail, 0
+    def __init__(self, fail=False, sync=None):
+        self.fail, self.sync, self.captures = fail, sync, 0
+        self.trainer = None  # set by stand_in_pair: the fake graph reads its config and optimizers
 
     def new_stream(self, device):
         return None
@@ -198,12 +219,19 @@ class CpuGraphs(CudaGraphs):
     def hand_over(self, tensor, device):
         pass
 
-    def capture(self, body, stream):
+    @contextlib.contextmanager
+    def watch_syncs(self, device):
+        found = []
+        yield found
+        if self.sync:
+            found.append(self.sync)
+
+    def capture(self, body, stream, device):
         if self.fail:
             raise RuntimeError("operation not permitted when stream is capturing\nmore detail")
         self.captures += 1
         out = torch.full((6,), float("nan"))
-        return FakeGraph(body, out), out
+        return FakeGraph(body, out, self.trainer), out
 
     def synchronize(self, device):
         pass
@@ -213,7 +241,8 @@ def stand_in_pair(tiny_images, backend, **kw):
     cfg = small_cfg(extra={"dropout": 0.0}, **kw)  # dropout would draw from torch's shared global RNG
     graphed = Trainer(cfg, data=tiny_images, progress=False, check_every=4)
     graphed._stepper = Stepper(backend=backend)
-    eager = Trainer(cfg, data=tiny_images, progress=False, check_every=4)
+    backend.trainer = graphed
+    eager = Trainer(dataclasses.replace(cfg), data=tiny_images, progress=False, check_every=4)  # own config
     return graphed, eager
 
 
@@ -238,16 +267,93 @@ def test_graph_plumbing_gives_the_eager_steps(tiny_images, kw):
     assert_same_state(graphed, eager, rtol=0, atol=0)
 
 
-def test_a_changed_setup_is_captured_again(tiny_images):
+def test_the_stand_in_freezes_python_values_as_a_graph_does(tiny_images):
+    # The stand-in is only a test of the plumbing if a value baked into the graph really stays baked:
+    # a learning rate set as a plain float during capture must be ignored by later replays.
+    backend = CpuGraphs()
+    graphed, eager = stand_in_pair(tiny_images, backend)
+    graphed._stepper.graph_step = None
+    for t in (graphed, eager):
+        t.fit(steps=5)
+    step = graphed._stepper.graph_step
+    step.lrs = []  # as before the fix: nothing refills a live learning rate, and the groups hold floats
+    for group, _ in step.graph.groups:
+        group["lr"] = 0.0
+    for _, frozen in step.graph.groups:
+        frozen["lr"] = 2e-4
+    for t in (graphed, eager):
+        for opt in (t.opt_d, t.opt_g):
+            opt.param_groups[0]["lr"] = 0.0
+        t.fit(steps=2)
+    with pytest.raises(AssertionError):
+        assert_same_state(graphed, eager, rtol=0, atol=0)
+
+
+def test_a_learning_rate_schedule_reaches_every_replayed_step(tiny_images):
+    from ganlab.experiments.mode_collapse import LinearDecay
+
+    backend = CpuGraphs()
+    graphed, eager = stand_in_pair(tiny_images, backend)
+    for t in (graphed, eager):
+        t.add_callback("on_step_end", LinearDecay(t, total=12, fraction=0.75))
+        t.fit(steps=12)
+    assert backend.captures == 1  # the rate is read live: no new capture for each new rate
+    assert graphed.opt_g.param_groups[0]["lr"] == 0.0 and isinstance(graphed.opt_g.param_groups[0]["lr"], float)
+    assert_same_state(graphed, eager, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("change, recaptures", [
+    (lambda t: t.update(lr_d=1e-3, lr_g=5e-4), 1),  # the dashboard's rate sliders (cfg changed: captured again)
+    (lambda t: t.update(real_label=1.0), 1),  # a knob baked into the loss
+    (lambda t: t.update(betas=(0.0, 0.9)), 1),
+    (lambda t: t.opt_d.param_groups[0].__setitem__("betas", (0.3, 0.99)), 1),  # a callback editing Adam
+    (lambda t: t.opt_g.param_groups[0].__setitem__("lr", 1e-3), 0),  # a schedule: read live, no capture
+    (lambda t: setattr(t.cfg, "real_label", 0.8), 1),  # a config field set directly
+    (lambda t: t.load_state_dict(t.state_dict()), 1),  # new optimizer state tensors (divergence restore)
+    (lambda t: t.drop_graph(), 1),
+], ids=["update-lr", "update-real-label", "update-betas", "callback-betas", "schedule-lr", "cfg-set-directly",
+        "restore", "drop-graph"])
+def test_each_change_between_steps_takes_effect_at_the_next_step(tiny_images, change, recaptures):
     backend = CpuGraphs()
     graphed, eager = stand_in_pair(tiny_images, backend)
     for t in (graphed, eager):
         t.fit(steps=5)
-        t.update(lr_d=1e-3, real_label=1.0)  # values baked into the old graph
+        change(t)
+        t.fit(steps=6)
+    assert backend.captures == 1 + recaptures
+    assert_same_state(graphed, eager, rtol=0, atol=0)
+
+
+def test_module_changes_are_part_of_the_setup(tiny_images):
+    trainer = Trainer(small_cfg(), data=tiny_images, progress=False)
+    checks = []
+
+    def changed(change):
+        setup = _Setup.of(trainer)
+        assert setup.holds(trainer)
+        change()
+        checks.append(not setup.holds(trainer))
+
+    leaky = next(m for m in trainer.discriminator.modules() if isinstance(m, torch.nn.LeakyReLU))
+    first = next(trainer.generator.parameters())
+    changed(lambda: setattr(leaky, "negative_slope", 0.1))  # a plain attribute read in forward
+    changed(lambda: setattr(first, "data", first.data.clone()))  # same Parameter, new memory
+    changed(lambda: first.requires_grad_(False))
+    changed(lambda: trainer.discriminator.register_forward_hook(lambda m, i, o: None))
+    changed(lambda: trainer.discriminator.net.__setitem__(1, torch.nn.ReLU()))  # a layer swapped
+    assert checks == [True] * 5
+
+
+def test_in_place_changes_reach_the_replay_without_a_new_capture(tiny_images):
+    backend = CpuGraphs()
+    graphed, eager = stand_in_pair(tiny_images, backend)
+    for t in (graphed, eager):
         t.fit(steps=5)
-        t.load_state_dict(t.state_dict())  # new optimizer state tensors
-        t.fit(steps=5)
-    assert backend.captures == 3
+        with torch.no_grad():
+            for p in t.discriminator.parameters():
+                p.mul_(0.5)
+        t.fit(steps=4)
+    assert backend.captures == 1
     assert_same_state(graphed, eager, rtol=0, atol=0)
 
 
@@ -261,22 +367,51 @@ def test_a_failed_capture_runs_the_step_eagerly_and_says_why(tiny_images):
     assert_same_state(graphed, eager, rtol=0, atol=0)  # the failed step ran on its own inputs
 
 
+def test_a_host_sync_in_warm_up_keeps_the_step_eager_without_losing_it(tiny_images):
+    backend = CpuGraphs(sync="called a synchronizing CUDA operation")
+    graphed, eager = stand_in_pair(tiny_images, backend)
+    graphed.fit(steps=7)
+    eager.fit(steps=7)
+    assert backend.captures == 0
+    assert graphed.fast_path.startswith("eager: the step synchronises with the host (called a synchronizing")
+    assert_same_state(graphed, eager, rtol=0, atol=0)  # the watched warm-up step counted once
+
+
 # ---------------------------------------------------------------------- CUDA only
-def cuda_pair(tiny_images, **kw):
-    cfg = small_cfg(device="cuda", extra={"dropout": 0.0}, **kw)  # no dropout: both runs draw the same numbers
-    graphed = Trainer(cfg, data=tiny_images, progress=False, check_every=4)
-    eager = Trainer(cfg, data=tiny_images, progress=False, check_every=4, cuda_graph=False)
+def cuda_pair(data, dropout=0.0, schedule=0, **kw):
+    """The same run with and without the CUDA graph; ``schedule`` > 0 attaches a linear rate decay."""
+    from ganlab.experiments.mode_collapse import LinearDecay
+
+    base = dict(device="cuda", hidden_dim=8, latent_dim=8, batch_size=16, seed=1)
+    if "model" not in kw or kw["model"] == "mlp":
+        base["extra"] = {"dropout": dropout}  # no dropout: both runs draw the same numbers
+    cfg = GANConfig(**{**base, **kw})
+    graphed = Trainer(cfg, data=data, progress=False, check_every=4)
+    eager = Trainer(dataclasses.replace(cfg), data=data, progress=False, check_every=4, cuda_graph=False)
+    if schedule:
+        for t in (graphed, eager):
+            t.add_callback("on_step_end", LinearDecay(t, total=schedule, fraction=0.5))
     return graphed, eager
 
 
+TOY = dict(model="toy", dataset="ring8", image_shape=(2,), latent_dim=2, hidden_dim=16, batch_size=32)
+
+
 @needs_cuda
-@pytest.mark.parametrize("kw", [{}, {"n_critic": 2}, {"clip": 0.05, "loss": "wasserstein"}])
-def test_cuda_graph_steps_equal_eager_steps(tiny_images, kw):
-    graphed, eager = cuda_pair(tiny_images, **kw)
+@pytest.mark.parametrize("kw", [{}, {"n_critic": 2}, {"clip": 0.05, "loss": "wasserstein"},
+                                {"penalty": "r1", "penalty_weight": 0.1}, {"penalty": "r2", "penalty_weight": 1.0},
+                                {"real_label": 1.0}, {"real_label": 0.9, "n_critic": 2, "loss": "hinge"},
+                                {**TOY, "penalty": "r1", "penalty_weight": 0.1, "n_critic": 2}],
+                         ids=["plain", "n_critic2", "wgan-clip", "r1", "r2", "no-smoothing", "hinge-smoothing",
+                              "toy-best-like"])
+def test_cuda_graph_steps_equal_eager_steps_under_a_schedule(tiny_images, kw):
+    data = None if kw.get("model") == "toy" else tiny_images
+    graphed, eager = cuda_pair(data, schedule=30, **kw)
     assert graphed.fast_path == "cuda-graph" and eager.fast_path.startswith("eager: CUDA graphs switched off")
-    graphed.fit(steps=10)  # 3 eager warm-up steps, one capture, then replays
-    eager.fit(steps=10)
+    graphed.fit(steps=30)  # warm-up steps, one capture, then replays while the rates fall to 0
+    eager.fit(steps=30)
     assert graphed._stepper.graph_step.graph is not None
+    assert graphed.opt_d.param_groups[0]["lr"] == eager.opt_d.param_groups[0]["lr"] == 0.0
     assert_same_state(graphed, eager)
 
 
@@ -287,7 +422,26 @@ def test_live_update_recaptures_with_the_new_learning_rate(tiny_images):
         t.fit(steps=6)
         t.update(lr_d=1e-3, lr_g=5e-4)
         t.fit(steps=6)
+        t.update(real_label=1.0)
+        t.fit(steps=6)
     assert graphed.fast_path == "cuda-graph"
+    assert_same_state(graphed, eager)
+
+
+@needs_cuda
+@pytest.mark.parametrize("remedy", sorted(REMEDIES))
+def test_capturable_remedies_equal_their_eager_runs(remedy):
+    from ganlab.experiments.mode_collapse import LinearDecay
+
+    cfg = GANConfig(device="cuda", **TOY, seed=3, extra={"dropout": 0.0})
+    graphed = build_trainer(cfg, remedy, progress=False, check_every=5)
+    if graphed.fast_path != "cuda-graph":
+        pytest.skip(f"{remedy} runs eagerly: {graphed.fast_path}")
+    eager = build_trainer(dataclasses.replace(cfg), remedy, progress=False, check_every=5, cuda_graph=False)
+    for t in (graphed, eager):
+        t.add_callback("on_step_end", LinearDecay(t, total=30, fraction=0.5))
+        t.fit(steps=30)
+    assert graphed._stepper.graph_step is not None and graphed._stepper.graph_step.graph is not None
     assert_same_state(graphed, eager)
 
 
@@ -300,7 +454,7 @@ def test_unsupported_options_fall_back_to_eager(tiny_images):
 
 
 @needs_cuda
-def test_a_failed_capture_falls_back_and_says_why(tiny_images):
+def test_a_host_sync_in_the_step_is_seen_before_any_capture(tiny_images):
     trainer = Trainer(small_cfg(device="cuda"), data=tiny_images, progress=False)
     plain = trainer.updates
 
@@ -310,9 +464,30 @@ def test_a_failed_capture_falls_back_and_says_why(tiny_images):
         return stats
 
     trainer.updates = syncing_updates
-    trainer.fit(steps=6)
-    assert trainer.step_count == 6 and len(trainer.history["d_loss"]) == 6
+    trainer.fit(steps=8)
+    assert trainer.step_count == 8 and len(trainer.history["d_loss"]) == 8
+    assert trainer.fast_path.startswith("eager: the step synchronises with the host")
+
+
+@needs_cuda
+def test_a_failed_capture_leaves_dropout_and_the_run_working(tiny_images):
+    # A sync that happens only while capturing gets past the warm-up watch and invalidates the capture;
+    # torch leaves its CUDA generator in capture mode then, and the next eager dropout would raise.
+    trainer = Trainer(small_cfg(device="cuda", extra={"dropout": 0.3}), data=tiny_images, progress=False)
+    plain = trainer.updates
+
+    def sync_when_capturing(*args):
+        stats = plain(*args)
+        if torch.cuda.is_current_stream_capturing():
+            stats.sum().item()
+        return stats
+
+    trainer.updates = sync_when_capturing
+    trainer.fit(steps=10)
+    assert trainer.step_count == 10 and len(trainer.history["d_loss"]) == 10
     assert trainer.fast_path.startswith("eager: CUDA-graph capture failed")
+    torch.nn.functional.dropout(torch.ones(8, device="cuda"), 0.5)  # the generator works outside the trainer too
+    assert torch.cuda.current_stream() == torch.cuda.default_stream()
 
 
 @needs_cuda

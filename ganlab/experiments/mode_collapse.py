@@ -129,10 +129,12 @@ def config(dataset: str, method: str = "gan", seed: int = 0, device: str = "auto
 
 
 def trainer(dataset: str, method: str = "gan", seed: int = 0, steps: int = STEPS, device: str = "auto",
-            decay: float = DECAY) -> Trainer:
-    """An untrained ``Trainer`` for one run, with the learning-rate decay over ``steps`` attached."""
+            decay: float = DECAY, cuda_graph: bool = True) -> Trainer:
+    """An untrained ``Trainer`` for one run, with the learning-rate decay over ``steps`` attached.
+
+    ``cuda_graph=False`` keeps every step eager on CUDA (``make gpu-check`` compares the two)."""
     t = build_trainer(config(dataset, method, seed, device), METHODS[method].remedies, progress=False,
-                      check_every=500)
+                      check_every=500, cuda_graph=cuda_graph)
     t.add_callback("on_step_end", LinearDecay(t, steps, decay))
     return t
 
