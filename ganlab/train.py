@@ -1,8 +1,9 @@
 """The Trainer: Algorithm 1 of Goodfellow et al. (2014) as one plain loop.
 
 Per step: ``n_critic`` discriminator updates, each on a fresh real batch and fresh noise, then one
-generator update. The updates themselves are the functions ``d_step`` and ``g_step`` below, so every
-model works with every objective and regulariser; a remedy can pass its own.
+generator update. The updates themselves are the functions ``d_step`` and ``g_step`` of
+``ganlab.updates`` (re-exported here), so every model works with every objective and regulariser; a
+remedy can pass its own.
 
 Speed: the data is resident on the device and indexed there, noise is drawn there, and per-step
 statistics stay there as tensors until a log point (every ``check_every`` steps, at the end of
@@ -29,11 +30,15 @@ from . import train_state
 from .checkpoint import write_checkpoint
 from .config import GANConfig, resolve_device
 from .data import DATASETS, ImageData, load_images
-from .fast import Stepper, discriminate
+from .fast import Stepper
 from .losses import Objective, get_objective
 from .nets import build_models
-from .penalties import penalty_term, weight_clip
 from .train_state import LIVE_FIELDS, STATS, apply_config, capture, check_live, make_optimizer, restore
+from .updates import adversarial_d_loss, d_step, d_update, g_step, g_update, grad_norm
+
+# The updates are re-exported: remedies and the conditional trainer build their steps from them.
+__all__ = ["Trainer", "TrainingDiverged", "load_data", "make_optimizer", "STATS", "EVENTS", "LIVE_FIELDS",
+           "d_step", "g_step", "d_update", "g_update", "adversarial_d_loss", "grad_norm"]
 
 EVENTS = ("on_step_end", "on_epoch_end")
 
@@ -49,77 +54,6 @@ def load_data(name: str, device: torch.device) -> Any:
     from . import toy  # toy sets are the theory notebooks' business; imported only when asked for
 
     return toy.get(name)
-
-
-def grad_norm(module: nn.Module) -> Tensor:
-    """‖∇θ‖₂ over all of a module's parameter gradients, as a device scalar (no host sync)."""
-    grads = [p.grad for p in module.parameters() if p.grad is not None]
-    if not grads:
-        return torch.zeros((), device=next(module.parameters()).device)
-    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-
-
-def adversarial_d_loss(t: Trainer, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-    """The objective's D loss on logits (N,), with the trainer's smoothed/flipped targets when it takes them."""
-    objective = t.objective
-    if objective.uses_targets:
-        real_target, fake_target = t.targets(real_logits.shape[0])
-        return objective.d_loss(real_logits, fake_logits, real_target, fake_target)
-    return objective.d_loss(real_logits, fake_logits)
-
-
-def d_step(t: Trainer, real: Tensor, z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """One discriminator update on a real batch (N, ...) and noise (N, latent).
-
-    Returns (loss, mean D(real), mean D(fake), ‖∇D‖) as device scalars; D(·) = σ(logit).
-    """
-    with torch.no_grad():
-        fake = t.generator(z)
-    return d_update(t, real, fake)
-
-
-def d_update(t: Trainer, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """The discriminator update of ``d_step`` on given fakes (M, ...), e.g. mixed with replayed old ones."""
-    cfg, D = t.cfg, t.discriminator
-    real, fake = t.noisy(real), t.noisy(fake)
-    real_logits, fake_logits = discriminate(D, real, fake)  # one pass over both when D is per-sample
-    loss = adversarial_d_loss(t, real_logits, fake_logits)
-    penalty = penalty_term(cfg.penalty, D, real, fake, cfg.penalty_weight, t.rng)
-    total = loss if penalty is None else loss + penalty
-    t.opt_d.zero_grad(set_to_none=True)
-    total.backward()
-    norm = grad_norm(D)
-    t.opt_d.step()
-    if cfg.clip is not None:
-        weight_clip(D, cfg.clip)
-    with torch.no_grad():
-        return loss.detach(), torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean(), norm
-
-
-def g_step(t: Trainer, z: Tensor) -> tuple[Tensor, Tensor]:
-    """One generator update on noise (N, latent); D's parameters are frozen so no D gradient is computed.
-
-    Returns (loss, ‖∇G‖) as device scalars.
-    """
-    return g_update(t, lambda: t.objective.g_loss(t.discriminator(t.noisy(t.generator(z)))))
-
-
-def g_update(t: Trainer, loss_fn: Callable[[], Tensor]) -> tuple[Tensor, Tensor]:
-    """The generator update of ``g_step`` on the loss ``loss_fn()`` computes (e.g. a conditional G's loss).
-
-    D's parameters are frozen while the loss is built and differentiated. Returns (loss, ‖∇G‖).
-    """
-    D = t.discriminator
-    D.requires_grad_(False)
-    try:
-        loss = loss_fn()
-        t.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-    finally:
-        D.requires_grad_(True)
-    norm = grad_norm(t.generator)
-    t.opt_g.step()
-    return loss.detach(), norm
 
 
 class Trainer:
