@@ -94,7 +94,7 @@ def capture(t: Trainer) -> dict[str, Any]:
 
 
 def restore(t: Trainer, state: dict[str, Any]) -> None:
-    """Put the trainer back to ``state`` (from ``capture``, or a checkpoint of ganlab 0.1 without config)."""
+    """Put the trainer back to ``state`` (from ``capture``, or a format-v1 checkpoint without config)."""
     saved = t.cfg if "config" not in state else dataclasses.replace(
         GANConfig.from_dict(state["config"]), device=t.cfg.device)  # the trainer stays on its device
     if saved.spectral_norm != t.cfg.spectral_norm:  # first, so that D's state-dict keys match the saved ones
@@ -157,7 +157,7 @@ def _load_optimizer(opt: torch.optim.Optimizer, saved: dict[str, Any]) -> None:
 def _restore_rng(t: Trainer, state: dict[str, Any]) -> None:
     """The trainer's generator, torch's CPU generator and (on CUDA) the device's default generator."""
     torch.set_rng_state(state["torch_rng"])
-    here, there = t.device.type, state.get("device")  # no "device": a checkpoint of ganlab 0.1
+    here, there = t.device.type, state.get("device")  # no "device": a format-v1 checkpoint
     rng = state["rng"]
     if there == here:
         if "cuda_rng" in state:
@@ -169,7 +169,7 @@ def _restore_rng(t: Trainer, state: dict[str, Any]) -> None:
             kind = f"{tuple(rng.shape)} {rng.dtype}" if isinstance(rng, Tensor) else type(rng).__name__
             raise ValueError(f"its random-generator state ({kind}) is not a {here} generator's state: the file "
                              f"was damaged or edited ({err})") from err
-    if there is None:  # a checkpoint of ganlab 0.1 does not say its device: use its state if it fits
+    if there is None:  # a format-v1 checkpoint does not say its device: use its state if it fits
         try:
             t.rng.set_state(rng)
             return
