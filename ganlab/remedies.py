@@ -11,7 +11,9 @@ A remedy changes one of four things before the trainer is built, in this order (
                                                (Salimans et al. 2016)
 
 Choose them by name in ``cfg.extra["remedies"]`` (a name, a list of names, or {name: {option: value}})
-or with the ``remedies=`` argument, then ``build_trainer(cfg)`` returns a ``Trainer``. ``REMEDIES``
+or with the ``remedies=`` argument, then ``build_trainer(cfg)`` returns a ``Trainer``. Its checkpoints
+hold the remedies' state (replay buffer, running averages); ``load_trainer(path)`` rebuilds the remedies
+from the saved ``cfg.extra`` and resumes exactly. ``REMEDIES``
 lists each one's options and defaults (the dashboard reads it). The step functions live in
 ``ganlab.remedy_steps``, the layers in ``ganlab.nets.remedies``.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -34,6 +37,7 @@ from .nets.remedies import MinibatchDiscrimination, MinibatchStd, PackedDiscrimi
 from .train import Trainer
 from .train import d_step as plain_d_step
 from .train import g_step as plain_g_step
+from .train_state import read_trainer_checkpoint, resume
 
 Spec = str | Sequence[str] | dict[str, dict[str, Any]] | None
 
@@ -96,7 +100,9 @@ def _unrolled(s: Setup, o: dict[str, Any]) -> None:
 
 
 def _replay(s: Setup, o: dict[str, Any]) -> None:
-    _set_step(s, "d_step", steps.Replay(o["size"], o["fraction"]), "replay")
+    replay = steps.Replay(o["size"], o["fraction"])
+    _set_step(s, "d_step", replay, "replay")
+    s.finish.append(lambda t: t.register_state("replay", replay))  # the buffer goes into checkpoints
 
 
 def _historical_averaging(s: Setup, o: dict[str, Any]) -> None:
@@ -168,3 +174,14 @@ def build_trainer(cfg: GANConfig, remedies: Spec = None, data: Any = None, **tra
     for finish in setup.finish:
         finish(trainer)
     return trainer
+
+
+def load_trainer(path: str | Path, data: Any = None, *, device: str | None = None, **trainer_kwargs: Any
+                 ) -> Trainer:
+    """Rebuild a trainer saved from ``build_trainer`` (its remedies from the saved ``cfg.extra["remedies"]``)
+    and resume it exactly, replay buffer and running averages included. Plain checkpoints load too.
+
+    ``device`` and ``trainer_kwargs`` as for ``Trainer.load``.
+    """
+    cfg, state = read_trainer_checkpoint(path, device)
+    return resume(build_trainer(cfg, data=data, **trainer_kwargs), state, path)

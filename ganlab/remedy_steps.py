@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -135,7 +136,8 @@ class Replay:
     """D's fake batch mixes fresh fakes with ``fraction`` of fakes from a buffer of ``size`` earlier ones.
 
     D keeps rejecting the places G visited before, so G cannot cycle back to an abandoned mode unnoticed.
-    The buffer is filled with every fresh fake batch (random slots once full) and lives on the device.
+    The buffer is filled with every fresh fake batch (random slots once full) and lives on the device;
+    ``build_trainer`` registers it with ``Trainer.register_state``, so checkpoints and restores keep it.
     """
 
     def __init__(self, size: int = 10_000, fraction: float = 0.5) -> None:
@@ -159,9 +161,20 @@ class Replay:
         self._store(t, fake)
         return d_update(t, real, mixed)
 
+    def state_dict(self) -> dict[str, Any]:
+        """The buffer (size, ...) or None before the first step, and how many fakes were stored."""
+        return {"buffer": self.buffer, "count": self.count}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        buffer = state["buffer"]
+        if buffer is not None and buffer.shape[0] != self.size:
+            raise ValueError(f"the saved replay buffer holds {buffer.shape[0]} fakes, this one {self.size}")
+        self.buffer = None if buffer is None else buffer.clone()
+        self.count = int(state["count"])
+
     def _store(self, t: Trainer, fake: Tensor) -> None:
         if self.buffer is None:
-            self.buffer = fake.new_empty(self.size, *fake.shape[1:])
+            self.buffer = fake.new_zeros(self.size, *fake.shape[1:])  # zeros, not garbage: saved as it is
         n = fake.shape[0]
         free = min(n, self.size - self.count) if self.count < self.size else 0
         if free:
@@ -176,7 +189,8 @@ class HistoricalAverage:
     """Adds λ‖θ − θ̄‖² to G's and D's losses, θ̄ the mean of all past θ (Salimans et al. 2016).
 
     Implemented as gradient hooks (∇ of the term is 2λ(θ − θ̄)) plus an ``on_step_end`` callback that
-    updates θ̄, so the trainer's own steps stay as they are. θ̄ is not saved in checkpoints.
+    updates θ̄, so the trainer's own steps stay as they are. θ̄ and the step count are part of the trainer's
+    state (``attach`` registers them), so checkpoints and divergence restores keep them.
     """
 
     def __init__(self, weight: float = 1e-3) -> None:
@@ -193,7 +207,21 @@ class HistoricalAverage:
         for p, mean in zip(self.params, self.means):
             p.register_hook(lambda g, p=p, mean=mean: g + 2 * self.weight * (p.detach() - mean))
         t.add_callback("on_step_end", self.update)
+        t.register_state("historical_averaging", self)
         return self
+
+    def state_dict(self) -> dict[str, Any]:
+        """θ̄ for G's then D's parameters, and the number of steps averaged."""
+        return {"means": list(self.means), "count": self.count}
+
+    @torch.no_grad()
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        means = state["means"]
+        if len(means) != len(self.means) or any(m.shape != n.shape for m, n in zip(means, self.means)):
+            raise ValueError("the saved running averages do not match this trainer's parameters")
+        for mean, saved in zip(self.means, means):
+            mean.copy_(saved)  # in place: the gradient hooks hold these tensors
+        self.count = int(state["count"])
 
     @torch.no_grad()
     def update(self, _t: Trainer) -> None:

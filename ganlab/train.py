@@ -1,15 +1,18 @@
 """The Trainer: Algorithm 1 of Goodfellow et al. (2014) as one plain loop.
 
 Per step: ``n_critic`` discriminator updates, each on a fresh real batch and fresh noise, then one
-generator update. The updates themselves are the functions ``d_step`` and ``g_step`` below, so every
-model works with every objective and regulariser; a remedy can pass its own.
+generator update. The updates themselves are the functions ``d_step`` and ``g_step`` of
+``ganlab.updates`` (re-exported here), so every model works with every objective and regulariser; a
+remedy can pass its own.
 
 Speed: the data is resident on the device and indexed there, noise is drawn there, and per-step
 statistics stay there as tensors until a log point (every ``check_every`` steps, at the end of
 ``fit``, or when ``history`` is read) copies them to the host in one go. At each log point the
-statistics are checked for NaN/inf; a bad value restores the last checked state and raises
-``TrainingDiverged`` naming the step. ``ganlab.fast`` adds fused Adam, one D pass over real and fake
-where that is exact, and on CUDA the whole step replayed as one CUDA graph (``Trainer.fast_path``).
+statistics are checked for NaN/inf; a bad value restores the last checked state (weights, optimizers,
+random state, remedy state and the config it was taken with: ``ganlab.train_state``) and raises
+``TrainingDiverged`` naming the step and the config changes it undid. ``ganlab.fast`` adds fused Adam,
+one D pass over real and fake where that is exact, and on CUDA the whole step replayed as one CUDA graph
+(``Trainer.fast_path``).
 """
 
 from __future__ import annotations
@@ -23,20 +26,25 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .checkpoint import read_checkpoint, write_checkpoint
+from . import train_state
+from .checkpoint import write_checkpoint
 from .config import GANConfig, resolve_device
 from .data import DATASETS, ImageData, load_images
-from .fast import Stepper, adam_options, discriminate, graph_safe
+from .fast import Stepper
 from .losses import Objective, get_objective
 from .nets import build_models
-from .penalties import penalty_term, weight_clip
+from .train_state import LIVE_FIELDS, STATS, apply_config, capture, check_live, make_optimizer, restore
+from .updates import adversarial_d_loss, d_step, d_update, g_step, g_update, grad_norm
 
-STATS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm")
+# The updates are re-exported: remedies and the conditional trainer build their steps from them.
+__all__ = ["Trainer", "TrainingDiverged", "load_data", "make_optimizer", "STATS", "EVENTS", "LIVE_FIELDS",
+           "d_step", "g_step", "d_update", "g_update", "adversarial_d_loss", "grad_norm"]
+
 EVENTS = ("on_step_end", "on_epoch_end")
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; the trainer has been put back to its last checked state."""
+    """A loss became NaN or infinite; the trainer has been put back to its last checked state, config included."""
 
 
 def load_data(name: str, device: torch.device) -> Any:
@@ -48,96 +56,13 @@ def load_data(name: str, device: torch.device) -> Any:
     return toy.get(name)
 
 
-def make_optimizer(name: str, params: Any, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
-    """Adam (with ``betas``; fused where torch has the kernel), plain SGD or RMSprop, by name."""
-    params = list(params)
-    table: dict[str, Callable[[], torch.optim.Optimizer]] = {
-        "adam": lambda: torch.optim.Adam(params, lr=lr, betas=betas, **adam_options(params)),
-        "sgd": lambda: torch.optim.SGD(params, lr=lr),
-        "rmsprop": lambda: torch.optim.RMSprop(params, lr=lr),
-    }
-    return table[name]()
-
-
-def grad_norm(module: nn.Module) -> Tensor:
-    """‖∇θ‖₂ over all of a module's parameter gradients, as a device scalar (no host sync)."""
-    grads = [p.grad for p in module.parameters() if p.grad is not None]
-    if not grads:
-        return torch.zeros((), device=next(module.parameters()).device)
-    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-
-
-def adversarial_d_loss(t: Trainer, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-    """The objective's D loss on logits (N,), with the trainer's smoothed/flipped targets when it takes them."""
-    objective = t.objective
-    if objective.uses_targets:
-        real_target, fake_target = t.targets(real_logits.shape[0])
-        return objective.d_loss(real_logits, fake_logits, real_target, fake_target)
-    return objective.d_loss(real_logits, fake_logits)
-
-
-@graph_safe
-def d_step(t: Trainer, real: Tensor, z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """One discriminator update on a real batch (N, ...) and noise (N, latent).
-
-    Returns (loss, mean D(real), mean D(fake), ‖∇D‖) as device scalars; D(·) = σ(logit).
-    """
-    with torch.no_grad():
-        fake = t.generator(z)
-    return d_update(t, real, fake)
-
-
-def d_update(t: Trainer, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """The discriminator update of ``d_step`` on given fakes (M, ...), e.g. mixed with replayed old ones."""
-    cfg, D = t.cfg, t.discriminator
-    real, fake = t.noisy(real), t.noisy(fake)
-    real_logits, fake_logits = discriminate(D, real, fake)  # one pass over both when D is per-sample
-    loss = adversarial_d_loss(t, real_logits, fake_logits)
-    penalty = penalty_term(cfg.penalty, D, real, fake, cfg.penalty_weight, t.rng)
-    total = loss if penalty is None else loss + penalty
-    t.opt_d.zero_grad(set_to_none=True)
-    total.backward()
-    norm = grad_norm(D)
-    t.opt_d.step()
-    if cfg.clip is not None:
-        weight_clip(D, cfg.clip)
-    with torch.no_grad():
-        return loss.detach(), torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean(), norm
-
-
-@graph_safe
-def g_step(t: Trainer, z: Tensor) -> tuple[Tensor, Tensor]:
-    """One generator update on noise (N, latent); D's parameters are frozen so no D gradient is computed.
-
-    Returns (loss, ‖∇G‖) as device scalars.
-    """
-    return g_update(t, lambda: t.objective.g_loss(t.discriminator(t.noisy(t.generator(z)))))
-
-
-def g_update(t: Trainer, loss_fn: Callable[[], Tensor]) -> tuple[Tensor, Tensor]:
-    """The generator update of ``g_step`` on the loss ``loss_fn()`` computes (e.g. a conditional G's loss).
-
-    D's parameters are frozen while the loss is built and differentiated. Returns (loss, ‖∇G‖).
-    """
-    D = t.discriminator
-    D.requires_grad_(False)
-    try:
-        loss = loss_fn()
-        t.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-    finally:
-        D.requires_grad_(True)
-    norm = grad_norm(t.generator)
-    t.opt_g.step()
-    return loss.detach(), norm
-
-
 class Trainer:
     """Trains a generator against a discriminator; see the module docstring.
 
     ``data``: an ``ImageData`` (epochs are passes over it) or anything with ``sample(n, generator=)``
     (a toy distribution; an epoch is ``steps_per_epoch`` steps). Default: ``cfg.dataset``.
-    ``generator``/``discriminator``: default ``ganlab.nets.build_models(cfg)``.
+    ``generator``/``discriminator``: default ``ganlab.nets.build_models(cfg)``. ``check_every``: steps
+    between log points (statistics copied to the host, checked, and the state remembered as good).
     """
 
     def __init__(self, cfg: GANConfig | None = None, data: Any = None, generator: nn.Module | None = None,
@@ -146,6 +71,9 @@ class Trainer:
                  d_step: Callable[..., tuple[Tensor, ...]] = d_step,
                  g_step: Callable[..., tuple[Tensor, ...]] = g_step, cuda_graph: bool = True) -> None:
         self.cfg = cfg = cfg if cfg is not None else GANConfig()
+        for name, value in (("check_every", check_every), ("steps_per_epoch", steps_per_epoch)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name}={value!r} must be an integer >= 1, e.g. {name}=100")
         self.device = resolve_device(cfg.device)
         torch.manual_seed(cfg.seed)  # weight initialisation and dropout
         if (generator is None) != (discriminator is None):
@@ -154,9 +82,7 @@ class Trainer:
             generator, discriminator = build_models(cfg)
         self.generator, self.discriminator = generator.to(self.device), discriminator.to(self.device)
         self.data = load_data(cfg.dataset, self.device) if data is None else _to_device(data, self.device)
-        if isinstance(self.data, ImageData) and len(self.data) < cfg.batch_size * cfg.n_critic:
-            raise ValueError(f"the dataset has {len(self.data)} samples, fewer than one step needs "
-                             f"(batch_size × n_critic = {cfg.batch_size * cfg.n_critic})")
+        _check_data(self.data, cfg)
         self.d_step, self.g_step = d_step, g_step
         self.progress, self.check_every = progress, check_every
         self._steps_per_epoch = steps_per_epoch
@@ -172,6 +98,7 @@ class Trainer:
         self._history: dict[str, list[float]] = {k: [] for k in STATS}
         self.callbacks: dict[str, list[Callable[[Trainer], None]]] = {e: [] for e in EVENTS}
         self._stepper = Stepper(cuda_graph)  # ganlab.fast: CUDA-graph replay of `updates` when possible
+        self.parts: dict[str, Any] = {}  # name → object with state_dict()/load_state_dict(): see register_state
         self._good = self.state_dict()
 
     # ------------------------------------------------------------------ pieces the steps use
@@ -248,14 +175,25 @@ class Trainer:
     def step(self) -> None:
         """One iteration of Algorithm 1: n_critic D updates, then one G update.
 
-        Runs ``updates(*inputs())``, replayed as one CUDA graph when ``fast_path`` says "cuda-graph".
+        Runs ``updates(*inputs())``, replayed as one CUDA graph when ``fast_path`` says "cuda-graph". The
+        step and epoch counts advance together before any callback runs, so they agree even when a callback
+        raises (Ctrl-C included); ``on_epoch_end`` runs after ``on_step_end`` on an epoch's last step, also
+        when an ``on_step_end`` callback raised.
         """
         self.generator.train()
         self.discriminator.train()
         self._pending.append(self._stepper(self))
         self.step_count += 1
-        for callback in self.callbacks["on_step_end"]:
-            callback(self)
+        epoch_done = self.step_count % self.steps_per_epoch == 0
+        if epoch_done:
+            self.epoch += 1
+        try:
+            for callback in self.callbacks["on_step_end"]:
+                callback(self)
+        finally:
+            if epoch_done:
+                for callback in self.callbacks["on_epoch_end"]:
+                    callback(self)
         if self.step_count % self.check_every == 0:
             self.flush()
 
@@ -264,18 +202,16 @@ class Trainer:
         """Train for ``steps`` steps, or ``epochs`` epochs (default ``cfg.epochs``); returns ``history``."""
         from tqdm.auto import tqdm
 
+        for name, value in (("epochs", epochs), ("steps", steps)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValueError(f"{name}={value!r} must be a whole number >= 0, e.g. fit({name}=10)")
         if steps is None:
             steps = (epochs if epochs is not None else self.cfg.epochs) * self.steps_per_epoch
-        total = steps
         show = self.progress if progress is None else progress
-        with tqdm(total=total, disable=not show, desc=f"{self.cfg.model} GAN", unit="step") as bar:
-            for _ in range(total):
+        with tqdm(total=steps, disable=not show, desc=f"{self.cfg.model} GAN", unit="step") as bar:
+            for _ in range(steps):
                 self.step()
                 bar.update(1)
-                if self.step_count % self.steps_per_epoch == 0:
-                    self.epoch += 1
-                    for callback in self.callbacks["on_epoch_end"]:
-                        callback(self)
                 if self.step_count % self.check_every == 0 and self._history["d_loss"]:
                     bar.set_postfix(d_loss=f"{self._history['d_loss'][-1]:.3f}",
                                     g_loss=f"{self._history['g_loss'][-1]:.3f}", refresh=False)
@@ -299,11 +235,15 @@ class Trainer:
         if not finite.all():
             row, col = (~finite).nonzero()[0].tolist()
             bad_step = first_step + row
+            before = self.cfg
             self.load_state_dict(self._good)
+            undone = [f"{f.name} {getattr(before, f.name)!r} → {getattr(self.cfg, f.name)!r}"
+                      for f in dataclasses.fields(before) if getattr(before, f.name) != getattr(self.cfg, f.name)]
             raise TrainingDiverged(
                 f"{STATS[col]} became {stats[row, col].item()} at step {bad_step}; the trainer was restored to "
-                f"step {self.step_count}, its last checked good state. Lower the learning rates, add a "
-                f"penalty, or check the data.")
+                f"step {self.step_count}, its last checked good state"
+                + (f", with the config it had then ({'; '.join(undone)})" if undone else "")
+                + ". Lower the learning rates, add a penalty, or check the data.")
         for i, key in enumerate(STATS):
             self._history[key] += stats[:, i].tolist()
         self._good = self.state_dict()
@@ -327,64 +267,78 @@ class Trainer:
             self.generator.train(was_training)
 
     def update(self, **changes: Any) -> None:
-        """Change config fields mid-run (the dashboard's sliders); validated, effective from the next step."""
+        """Change live config fields mid-run (the dashboard's sliders), effective from the next step.
+
+        ``LIVE_FIELDS`` can change: learning rates, betas, optimizer (rebuilt, so its moments restart),
+        loss, penalty, clip, label tricks, instance noise, batch size, n_critic, spectral norm (switched on
+        D's layers in place), epochs, bf16. The fields the trainer was built from (``config.BUILD_FIELDS``)
+        raise ValueError: build a new Trainer for those. The change is validated as a whole before any of
+        it applies. A later divergence restore puts back the config of the restored state.
+        """
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self.cfg)})
+        if unknown:
+            raise ValueError(f"GANConfig has no field {unknown}; update changes {', '.join(LIVE_FIELDS)}")
         new = dataclasses.replace(self.cfg, **changes)  # runs __post_init__ validation
-        rebuild = new.optimizer != self.cfg.optimizer
-        self.cfg = new
-        if rebuild:
-            self.opt_g = make_optimizer(new.optimizer, self.generator.parameters(), new.lr_g, new.betas)
-            self.opt_d = make_optimizer(new.optimizer, self.discriminator.parameters(), new.lr_d, new.betas)
-        for opt, lr in ((self.opt_g, new.lr_g), (self.opt_d, new.lr_d)):
-            for group in opt.param_groups:
-                group["lr"] = lr
-                if "betas" in group:
-                    group["betas"] = new.betas
+        check_live(self.cfg, new)
+        apply_config(self, new)
+
+    def register_state(self, name: str, part: Any) -> None:
+        """Keep ``part``'s ``state_dict()`` in this trainer's state (checkpoints, divergence restores).
+
+        For the state a remedy adds (a replay buffer, running averages); ``load_state_dict`` hands it back,
+        its tensors moved to the trainer's device.
+        """
+        if not (callable(getattr(part, "state_dict", None)) and callable(getattr(part, "load_state_dict", None))):
+            raise ValueError(f"{type(part).__name__} needs state_dict() and load_state_dict() to be kept")
+        self.parts[name] = part
+        self._good["parts"][name] = copy.deepcopy(part.state_dict())
 
     # ------------------------------------------------------------------ state and checkpoints
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue exactly: weights, optimizer moments, RNG states, data position."""
-        flushed = len(self._history["d_loss"])
-        state = {
-            "generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-            "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(),
-            "step": self.step_count, "epoch": self.epoch, "perm": self._perm, "pos": self._pos,
-            "history": torch.tensor([self._history[k] for k in STATS]).reshape(len(STATS), flushed),
-            "fixed_noise": self.fixed_noise,
-        }
-        return copy.deepcopy(state)
+        """Everything needed to continue exactly (``ganlab.train_state.capture``): config, weights, optimizer
+        moments, RNG states, data position, history, registered parts."""
+        return capture(self)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.generator.load_state_dict(state["generator"])
-        self.discriminator.load_state_dict(state["discriminator"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        self.rng.set_state(state["rng"])
-        torch.set_rng_state(state["torch_rng"])
-        self.step_count, self.epoch, self._pos = state["step"], state["epoch"], state["pos"]
-        self._perm = None if state["perm"] is None else state["perm"].to(self.device)
-        self.fixed_noise = state["fixed_noise"].to(self.device)
-        self._pending.clear()
-        self._history = {k: state["history"][i].tolist() for i, k in enumerate(STATS)}
+        """Put back a ``state_dict``: afterwards ``cfg``, the optimizers and the weights all agree with it."""
+        restore(self, state)
 
     def save(self, path: str | Path) -> Path:
-        """Write a checkpoint atomically (temp file + rename): config, weights, optimizers, RNG, history."""
+        """Write a checkpoint atomically (temp file + rename) with a SHA-256 of its contents (``ganlab.checkpoint``)."""
         self.flush()
         return write_checkpoint(path, self.cfg.to_dict(), self.state_dict())
 
     @classmethod
     def load(cls, path: str | Path, data: Any = None, generator: nn.Module | None = None,
-             discriminator: nn.Module | None = None, **kwargs: Any) -> Trainer:
-        """Rebuild a trainer from ``save``; also restores torch's global RNG (dropout draws from it)."""
-        cfg_dict, state = read_checkpoint(path)
-        trainer = cls(GANConfig.from_dict(cfg_dict), data, generator, discriminator, **kwargs)
-        try:
-            trainer.load_state_dict(state)
-        except (KeyError, RuntimeError, ValueError) as err:
-            raise ValueError(f"{path} does not match the models it should restore ({err}); was it saved "
-                             f"with different networks or another ganlab version?") from err
-        trainer._good = trainer.state_dict()
-        return trainer
+             discriminator: nn.Module | None = None, *, device: str | None = None, **kwargs: Any) -> Trainer:
+        """Rebuild a trainer from ``save`` and resume it exactly; also restores torch's global RNG (dropout).
+
+        ``device``: where to put it (default the saved ``cfg.device``); a checkpoint saved on CUDA opens on a
+        CPU-only machine with ``device="cpu"`` (see ``ganlab.train_state`` for its random stream). A
+        checkpoint of a trainer with remedies must be loaded with ``ganlab.remedies.load_trainer``.
+        """
+        cfg, state = train_state.read_trainer_checkpoint(path, device)
+        remedies = cfg.extra.get("remedies")
+        if remedies:
+            raise ValueError(f"{path} was saved by a trainer with the remedies {sorted(remedies)}, which "
+                             f"Trainer.load cannot rebuild; use ganlab.remedies.load_trainer({str(path)!r})")
+        return train_state.resume(cls(cfg, data, generator, discriminator, **kwargs), state, path)
+
+
+def _check_data(data: Any, cfg: GANConfig) -> None:
+    """The data's sample shape must be ``cfg.image_shape``, and an image set must hold one step's samples."""
+    shape = None  # unknown for data that is neither an image set nor a toy distribution
+    if isinstance(data, ImageData):
+        shape = data.shape
+    elif isinstance(getattr(data, "dim", None), int):
+        shape = (data.dim,)
+    if shape is not None and tuple(shape) != cfg.image_shape:
+        raise ValueError(f"the data's samples have shape {tuple(shape)} but cfg.image_shape={cfg.image_shape}; "
+                         f"set image_shape={tuple(shape)} in the GANConfig (or pass data of shape "
+                         f"(N, {', '.join(map(str, cfg.image_shape))}))")
+    if isinstance(data, ImageData) and len(data) < cfg.batch_size * cfg.n_critic:
+        raise ValueError(f"the dataset has {len(data)} samples, fewer than one step needs "
+                         f"(batch_size × n_critic = {cfg.batch_size * cfg.n_critic})")
 
 
 def _to_device(data: Any, device: torch.device) -> Any:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from ganlab import GANConfig
+from ganlab import GANConfig, Trainer, TrainingDiverged
 from ganlab.nets.remedies import (
     MinibatchDiscrimination,
     MinibatchStd,
@@ -19,7 +19,7 @@ from ganlab.nets.remedies import (
     last_layer,
 )
 from ganlab.nets.toy import ToyDiscriminator
-from ganlab.remedies import REMEDIES, build_trainer, parse
+from ganlab.remedies import REMEDIES, build_trainer, load_trainer, parse
 from ganlab.remedy_steps import FeatureMatching, HistoricalAverage, Replay, Unrolled, _adam_moments, _optimizer_step
 from ganlab.train import g_step
 
@@ -207,3 +207,59 @@ def test_historical_average_gradient_and_mean() -> None:
     assert_close(p.grad, torch.full_like(p, 2 * 0.5 * 1.0))  # ∇ λ‖θ − θ̄‖² = 2λ(θ − θ̄)
     ha.update(t)  # θ̄ = mean(start, start + 1)
     assert_close(ha.means[0], start + 0.5)
+
+
+# ---------------------------------------------------------------------- checkpoints and restores
+def remedy_trainer(name: str) -> object:
+    return build_trainer(toy_cfg(), name, progress=False, check_every=3)
+
+
+@pytest.mark.parametrize("name", sorted(REMEDIES))
+def test_a_remedy_trainer_resumes_exactly_from_its_checkpoint(name: str, tmp_path) -> None:
+    # Same CPU ops in the same order from the same weights, moments, RNG states and remedy state: a resumed
+    # run must be bit-identical to the uninterrupted one, so the comparisons have zero tolerance.
+    straight = remedy_trainer(name)
+    straight.fit(steps=9)
+    first = remedy_trainer(name)
+    first.fit(steps=5)  # between check points, and replay's buffer partly full
+    path = first.save(tmp_path / f"{name}.pt")
+    resumed = load_trainer(path, progress=False, check_every=3)
+    assert resumed.cfg == first.cfg and type(resumed.discriminator) is type(first.discriminator)
+    resumed.fit(steps=4)
+    for net in ("generator", "discriminator"):
+        for (key, p), (_, q) in zip(getattr(resumed, net).state_dict().items(),
+                                    getattr(straight, net).state_dict().items()):
+            assert_close(p, q, rtol=0, atol=0, msg=f"{net}.{key}")
+    assert resumed.history == straight.history
+    for part, other in zip(resumed.parts.values(), straight.parts.values()):
+        assert_close(part.state_dict(), other.state_dict(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", ["pack", "replay"])
+def test_plain_load_of_a_remedy_checkpoint_names_load_trainer(name: str, tmp_path) -> None:
+    path = remedy_trainer(name).save(tmp_path / "r.pt")
+    with pytest.raises(ValueError, match=rf"remedies \['{name}'\].*ganlab.remedies.load_trainer"):
+        Trainer.load(path)
+
+
+def test_load_trainer_loads_plain_checkpoints_too(tmp_path) -> None:
+    plain = Trainer(toy_cfg(), progress=False)
+    plain.fit(steps=2)
+    back = load_trainer(plain.save(tmp_path / "plain.pt"), progress=False)
+    assert back.step_count == 2 and back.parts == {}
+    assert_close(next(back.generator.parameters()), next(plain.generator.parameters()), rtol=0, atol=0)
+
+
+def test_remedy_state_is_part_of_the_divergence_restore() -> None:
+    t = build_trainer(toy_cfg(), ["replay", "historical_averaging"], progress=False, check_every=3)
+    t.fit(steps=3)  # a check point: the buffer and the averages now are the good state
+    replay, averages = t.parts["replay"], t.parts["historical_averaging"]
+    buffer, means, count = replay.buffer.clone(), [m.clone() for m in averages.means], averages.count
+    replay.buffer.fill_(float("nan"))  # replayed NaN fakes make D's loss NaN
+    with pytest.raises(TrainingDiverged, match="restored to step 3"):
+        t.fit(steps=3)
+    assert_close(replay.buffer, buffer, rtol=0, atol=0)
+    assert replay.count == 48 and averages.count == count
+    assert_close(averages.means, means, rtol=0, atol=0)
+    history = t.fit(steps=3)
+    assert all(math.isfinite(v) for v in history["d_loss"])

@@ -184,3 +184,131 @@ def test_sample_shapes_and_mode_restored(tiny_images):
 def test_too_small_dataset_is_explained(tiny_images):
     with pytest.raises(ValueError, match="fewer than one step"):
         make(tiny_images[:10])
+
+
+# ---------------------------------------------------------------------- restores keep one consistent state
+def toy_trainer(**kw):
+    cfg = GANConfig(**{**dict(model="toy", image_shape=(2,), latent_dim=2, hidden_dim=16, dataset="ring8",
+                              batch_size=32, device="cpu"), **kw})
+    return Trainer(cfg, progress=False, check_every=10)
+
+
+def diverge(trainer):
+    with pytest.raises(TrainingDiverged) as err:
+        for _ in range(50):
+            trainer.fit(steps=10)
+    return str(err.value)
+
+
+def test_restore_after_an_optimizer_change_rebuilds_the_saved_kind():
+    # The restore point holds Adam's moments; loading them into the SGD chosen since gave KeyError 'momentum'.
+    trainer = toy_trainer()
+    trainer.fit(steps=10)
+    good = [p.detach().clone() for p in trainer.discriminator.parameters()]
+    trainer.update(optimizer="sgd", lr_d=1e3, lr_g=1e3)
+    message = diverge(trainer)
+    assert "restored to step 10" in message and "optimizer 'sgd' → 'adam'" in message and "lr_d 1000.0" in message
+    assert trainer.cfg.optimizer == "adam" and trainer.cfg.lr_d == trainer.cfg.lr_g == 2e-4
+    for opt in (trainer.opt_g, trainer.opt_d):
+        assert isinstance(opt, torch.optim.Adam) and opt.param_groups[0]["lr"] == 2e-4
+        assert all(s["step"].item() == 10 for s in opt.state.values())  # Adam's moments came back too
+    for p, q in zip(trainer.discriminator.parameters(), good):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    trainer.fit(steps=3)
+    assert trainer.step_count == 13
+
+
+def test_restore_puts_back_the_learning_rates_and_the_config_together():
+    trainer = toy_trainer(optimizer="sgd")
+    trainer.fit(steps=10)
+    trainer.update(lr_d=1e3, lr_g=1e3, spectral_norm=True)
+    assert trainer.discriminator.net[0].parametrizations.weight.original is not None
+    diverge(trainer)
+    assert (trainer.cfg.lr_d, trainer.cfg.lr_g, trainer.cfg.spectral_norm) == (2e-4, 2e-4, False)
+    assert [g["lr"] for g in trainer.opt_d.param_groups + trainer.opt_g.param_groups] == [2e-4, 2e-4]
+    assert not hasattr(trainer.discriminator.net[0], "parametrizations")  # D is the restored plain D again
+    trainer.update(n_critic=2)  # an unrelated change must not bring 1000 back
+    assert trainer.opt_d.param_groups[0]["lr"] == trainer.cfg.lr_d == 2e-4
+
+
+def test_update_refuses_the_fields_the_trainer_was_built_from():
+    trainer = toy_trainer()
+    for change in (dict(hidden_dim=32), dict(model="mlp"), dict(latent_dim=4), dict(image_shape=(3,)),
+                   dict(extra={"layers": 2}), dict(dataset="grid25"), dict(seed=1), dict(device="auto")):
+        with pytest.raises(ValueError) as err:
+            trainer.update(lr_d=1e-3, **change)
+        field = next(iter(change))
+        assert f"update cannot change {field}" in str(err.value) and "lr_d" in str(err.value)
+        assert "new Trainer" in str(err.value)
+    assert trainer.cfg.lr_d == 2e-4  # nothing of a refused update applies
+    trainer.update(hidden_dim=16, lr_d=1e-3)  # the same value is no change
+    assert trainer.opt_d.param_groups[0]["lr"] == 1e-3
+    with pytest.raises(ValueError, match="no field"):
+        trainer.update(learning_rate=1.0)
+
+
+def test_spectral_norm_switched_by_update_is_saved_and_loads(tmp_path):
+    trainer = toy_trainer()
+    trainer.fit(steps=3)
+    trainer.update(spectral_norm=True)
+    trainer.fit(steps=3)
+    back = Trainer.load(trainer.save(tmp_path / "sn.pt"), progress=False)
+    x = torch.randn(8, 2)
+    trainer.discriminator.eval(), back.discriminator.eval()  # no power iteration: compare the functions
+    torch.testing.assert_close(back.discriminator(x), trainer.discriminator(x), rtol=0, atol=0)
+    assert back.cfg.spectral_norm and hasattr(back.discriminator.net[0], "parametrizations")
+
+
+# ---------------------------------------------------------------------- arguments and data
+def test_trainer_and_fit_arguments_are_checked(tiny_images):
+    for value in (0, -5, 2.5, True):
+        with pytest.raises(ValueError, match=r"check_every=.*must be an integer >= 1"):
+            Trainer(small_cfg(), data=tiny_images, progress=False, check_every=value)
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        Trainer(small_cfg(), data=tiny_images, progress=False, steps_per_epoch=0)
+    trainer = make(tiny_images)
+    for kw in (dict(steps=-1), dict(epochs=-2), dict(steps=1.5), dict(epochs=True)):
+        with pytest.raises(ValueError, match=f"{next(iter(kw))}=.*>= 0"):
+            trainer.fit(**kw)
+    assert trainer.fit(steps=0) == trainer.history and trainer.step_count == 0
+
+
+def test_data_whose_shape_differs_from_image_shape_is_refused_at_build(tiny_images):
+    with pytest.raises(ValueError, match=r"shape \(2,\) but cfg.image_shape=\(3,\); set image_shape=\(2,\)"):
+        toy_trainer(image_shape=(3,))
+    with pytest.raises(ValueError, match=r"shape \(1, 28, 28\) but cfg.image_shape=\(1, 14, 14\)"):
+        Trainer(small_cfg(image_shape=(1, 14, 14)), data=tiny_images, progress=False)
+
+
+def test_ctrl_c_on_the_last_step_of_an_epoch_keeps_the_epoch_count(tiny_images):
+    trainer = Trainer(small_cfg(), data=tiny_images, progress=False, check_every=5, steps_per_epoch=4)
+    ended = []
+    trainer.add_callback("on_epoch_end", lambda t: ended.append((t.step_count, t.epoch)))
+
+    def interrupt(t):
+        if t.step_count == 4:
+            raise KeyboardInterrupt
+
+    trainer.add_callback("on_step_end", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(epochs=2)
+    assert (trainer.step_count, trainer.epoch) == (4, 1) and ended == [(4, 1)]
+    trainer.fit(steps=4)  # carries on: the next epoch ends at step 8
+    assert (trainer.step_count, trainer.epoch) == (8, 2) and ended == [(4, 1), (8, 2)]
+    assert len(trainer.history["d_loss"]) == 8
+
+
+def test_steps_after_a_restore_leave_the_restore_point_intact():
+    # torch's Optimizer.load_state_dict keeps tensors that are already on the right device; without a copy
+    # the steps after one restore moved the restore point's Adam moments, and a second restore mixed them up.
+    trainer = toy_trainer()
+    trainer.fit(steps=10)
+    good = {k: v.clone() for k, v in next(iter(trainer.opt_d.state.values())).items()}
+    for _ in range(2):
+        trainer.update(optimizer="sgd", lr_d=1e3, lr_g=1e3)
+        diverge(trainer)
+        assert trainer.step_count == 10
+        for key, value in next(iter(trainer.opt_d.state.values())).items():
+            torch.testing.assert_close(value, good[key], rtol=0, atol=0)
+        for _ in range(5):
+            trainer.step()  # Adam steps that are not checked yet: the restore point stays at step 10

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from torch import nn
 
 from .dcgan import DCGANDiscriminator, DCGANGenerator
-from .layers import apply_spectral_norm, dcgan_init
+from .layers import apply_spectral_norm, dcgan_init, set_spectral_norm
 from .mlp import MLPDiscriminator, MLPGenerator
 from .toy import ToyDiscriminator, ToyGenerator
 
@@ -54,5 +54,5 @@ def build_models(cfg: GANConfig) -> tuple[nn.Module, nn.Module]:
     return generator, discriminator
 
 
-__all__ = ["MODELS", "build_models", "apply_spectral_norm", "dcgan_init", "MLPGenerator", "MLPDiscriminator",
-           "DCGANGenerator", "DCGANDiscriminator", "ToyGenerator", "ToyDiscriminator"]
+__all__ = ["MODELS", "build_models", "apply_spectral_norm", "set_spectral_norm", "dcgan_init", "MLPGenerator",
+           "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "ToyGenerator", "ToyDiscriminator"]

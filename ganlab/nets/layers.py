@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
 _WEIGHTED = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding)
@@ -37,6 +38,21 @@ def apply_spectral_norm(module: nn.Module) -> nn.Module:
             setattr(module, name, spectral_norm(child))
         else:
             apply_spectral_norm(child)
+    return module
+
+
+def set_spectral_norm(module: nn.Module, on: bool) -> nn.Module:
+    """Switch spectral normalisation of ``module``'s layers on or off in place (``Trainer.update`` and the widgets).
+
+    The weights keep their Parameter objects, so an optimizer and its moments carry on. Off keeps the
+    normalised weights (W/σ), so the network computes the same function the moment it is switched off.
+    """
+    wrapped = [m for m in module.modules() if parametrize.is_parametrized(m, "weight")]
+    if on and not wrapped:
+        apply_spectral_norm(module)
+    elif not on:
+        for layer in wrapped:
+            parametrize.remove_parametrizations(layer, "weight", leave_parametrized=True)
     return module
 
 
