@@ -9,7 +9,10 @@ Lookup order for the files of a dataset (first match wins):
   3. ``/usr/share/datasets/<name>`` (Debian/Ubuntu package ``dataset-fashion-mnist``);
   4. a torchvision download into ``data/`` (only with ``download=True``, as ``make data`` does).
 Inside each folder the idx files may sit directly, under ``<name>/`` or torchvision's ``<Name>/raw/``,
-gzipped or not. Files are validated by their idx headers and sizes before use.
+gzipped or not. Files are validated by their idx headers and sizes, and labels by the class count, before
+use. A ``GANLAB_DATA`` that names no folder is reported with a warning naming the copy used instead, and
+every loaded set records the file it came from (``ImageData.source``). A file or folder that exists but
+cannot be read (permissions) raises ``DatasetUnreadableError``, not the corrupt-file error.
 
 Run ``python -m ganlab.data`` to fetch the data (what ``make data`` calls).
 """
@@ -19,8 +22,10 @@ from __future__ import annotations
 import gzip
 import os
 import sys
+import warnings
+import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,14 +51,20 @@ class DatasetNotFoundError(FileNotFoundError):
 
 
 class CorruptDatasetError(ValueError):
-    """A dataset file exists but is truncated, has a wrong header or the wrong number of items."""
+    """A dataset file exists but is truncated, has a wrong header, the wrong number of items or labels
+    outside the class range."""
+
+
+class DatasetUnreadableError(OSError):
+    """A dataset file or folder exists but this process may not read it (permissions, I/O error)."""
 
 
 @dataclass
 class ImageData:
     """A whole image dataset resident on one device.
 
-    images: (N, C, H, W) float32 in [-1, 1]; labels: (N,) int64; classes: the label names.
+    images: (N, C, H, W) float32 in [-1, 1]; labels: (N,) int64; classes: the label names; source: the
+    images file it was loaded from (None when built from tensors), so it is clear which copy is in use.
     """
 
     images: Tensor
@@ -61,6 +72,7 @@ class ImageData:
     name: str
     split: str
     classes: tuple[str, ...]
+    source: Path | None = None
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -75,14 +87,14 @@ class ImageData:
         return tuple(self.images.shape[1:])
 
     def to(self, device: str | torch.device) -> ImageData:
-        return ImageData(self.images.to(device), self.labels.to(device), self.name, self.split, self.classes)
+        return replace(self, images=self.images.to(device), labels=self.labels.to(device))
 
     def subset(self, n: int, generator: torch.Generator | None = None) -> ImageData:
         """A random subset of n images (all of them if n ≥ N), for cheap experiments and fast mode."""
         if n >= len(self):
             return self
         idx = torch.randperm(len(self), generator=generator, device="cpu")[:n].to(self.device)
-        return ImageData(self.images[idx], self.labels[idx], self.name, self.split, self.classes)
+        return replace(self, images=self.images[idx], labels=self.labels[idx])
 
     def epoch_batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Tensor]:
         """Shuffled index batches (batch_size,) for one epoch, drawn on the data's device; drops the remainder.
@@ -112,17 +124,47 @@ def _file_candidates(root: Path, name: str, stem: str) -> list[Path]:
     return out
 
 
+def _existing(paths: list[Path]) -> list[Path]:
+    """The paths that are files; DatasetUnreadableError naming the folder when one cannot be searched."""
+    found = []
+    for path in paths:
+        try:
+            if path.is_file():
+                found.append(path)
+        except OSError as err:  # is_file() passes PermissionError on instead of answering False
+            raise DatasetUnreadableError(
+                f"the data folder {path.parent} cannot be searched ({err.strerror or err}); make it readable "
+                f"(e.g. chmod a+rx {path.parent}) or set GANLAB_DATA to a folder you can read") from err
+    return found
+
+
+def _no_folder(path: Path) -> bool:
+    try:
+        return not path.is_dir()
+    except OSError:  # there but not searchable: _existing names it
+        return False
+
+
 def find_dataset(name: str = "fashion_mnist", split: str = "train") -> tuple[Path, Path]:
-    """Paths of the (images, labels) idx files of a dataset split; raises DatasetNotFoundError if none."""
+    """Paths of the (images, labels) idx files of a dataset split; raises DatasetNotFoundError if none.
+
+    A ``GANLAB_DATA`` that names no folder gets a RuntimeWarning naming it and the copy used instead.
+    """
     _check_name(name, split)
     prefix, _ = SPLITS[split]
     tried = []
+    env = os.environ.get("GANLAB_DATA")
+    missing_env = Path(env).expanduser() if env and _no_folder(Path(env).expanduser()) else None
     for root in candidate_roots():
-        images = [p for p in _file_candidates(root, name, f"{prefix}-images-idx3-ubyte") if p.is_file()]
-        labels = [p for p in _file_candidates(root, name, f"{prefix}-labels-idx1-ubyte") if p.is_file()]
+        images = _existing(_file_candidates(root, name, f"{prefix}-images-idx3-ubyte"))
+        labels = _existing(_file_candidates(root, name, f"{prefix}-labels-idx1-ubyte"))
         if images and labels:
+            if missing_env is not None:
+                warnings.warn(f"GANLAB_DATA={env} is not a folder (nothing there); using the copy of {name} at "
+                              f"{images[0].parent} instead. Fix GANLAB_DATA, or unset it to use that copy quietly",
+                              RuntimeWarning, stacklevel=2)
             return images[0], labels[0]
-        tried.append(str(root))
+        tried.append(f"{root} (GANLAB_DATA; no such folder)" if root == missing_env else str(root))
     fixes = (f"  - run `make data` (installs the Debian package dataset-fashion-mnist as root, else downloads), or\n"
              f"  - put the four idx files ({prefix}-images-idx3-ubyte[.gz], ...) in a folder and set "
              f"GANLAB_DATA to it.")
@@ -140,8 +182,13 @@ def read_idx(path: Path, expected_count: int | None = None) -> np.ndarray:
                 raw = f.read()
         else:
             raw = path.read_bytes()
-    except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
-        raise CorruptDatasetError(f"{path} cannot be read ({err}); delete it and run `make data` again") from err
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:  # damaged content: the file itself is bad
+        raise CorruptDatasetError(f"{path} is not a valid gzip file ({err}); it is truncated or corrupt: "
+                                  f"delete it and run `make data` again") from err
+    except OSError as err:  # permission denied, I/O error: the file may be fine, this process cannot read it
+        raise DatasetUnreadableError(
+            f"{path} cannot be read: {err.strerror or err}. The file is there but this user may not read it; "
+            f"make it readable (e.g. chmod a+r {path}) or set GANLAB_DATA to a copy you can read") from err
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPE:
         raise CorruptDatasetError(f"{path} does not start with an idx header; delete it and run `make data` again")
     ndim = raw[3]
@@ -159,7 +206,7 @@ def read_idx(path: Path, expected_count: int | None = None) -> np.ndarray:
     return np.frombuffer(raw, dtype=_IDX_DTYPE[raw[2]], offset=header).reshape(dims)
 
 
-_CACHE: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+_CACHE: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, Path]] = {}  # (images, labels, images file)
 
 
 def load_images(name: str = "fashion_mnist", split: str = "train", device: str | torch.device | None = None
@@ -179,12 +226,24 @@ def load_images(name: str = "fashion_mnist", split: str = "train", device: str |
         if images.ndim != 3 or labels.ndim != 1:
             raise CorruptDatasetError(
                 f"{images_path} / {labels_path}: unexpected shapes {images.shape}, {labels.shape}")
-        _CACHE[key] = (images, labels)
-    images_u8, labels_u8 = _CACHE[key]
+        _check_labels(labels, labels_path, name)
+        _CACHE[key] = (images, labels, images_path)
+    images_u8, labels_u8, source = _CACHE[key]
     device = torch.device(device) if device is not None else torch.device("cpu")
     images = torch.from_numpy(images_u8.copy()).to(device).unsqueeze(1).float().div_(127.5).sub_(1.0)
     labels = torch.from_numpy(labels_u8.astype(np.int64)).to(device)
-    return ImageData(images, labels, name, split, DATASETS[name][2])
+    return ImageData(images, labels, name, split, DATASETS[name][2], source)
+
+
+def _check_labels(labels: np.ndarray, path: Path, name: str) -> None:
+    """CorruptDatasetError unless every label (N,) indexes one of the dataset's classes."""
+    classes = len(DATASETS[name][2])
+    bad = np.flatnonzero(labels >= classes)
+    if bad.size:
+        raise CorruptDatasetError(
+            f"{path} holds label {int(labels[bad[0]])} at item {int(bad[0])} ({bad.size} labels out of range), but "
+            f"{name} has {classes} classes (labels 0-{classes - 1}); is it another dataset's labels file? "
+            f"Delete it and run `make data` again")
 
 
 def download(name: str = "fashion_mnist", root: Path = REPO_DATA) -> Path:

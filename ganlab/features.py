@@ -13,6 +13,9 @@ The cache lives in ``data/classifiers/`` (git-ignored), one file per (dataset, a
 seed), read back with ``torch.load(weights_only=True)``. A cache file that cannot be read, or that
 belongs to another key, is moved aside to ``<name>.corrupt`` with a warning and the classifier is
 retrained: the cache is derived data, and the damaged file is kept for inspection, never deleted.
+A cache folder that cannot be written is found *before* training, with a warning that names it: the
+classifier is then trained and kept in memory only (as it is if saving fails at the end), so minutes
+of training are never thrown away; pass ``root=`` a writable folder to keep it.
 
 Budgets: "full" (5 epochs on all 60 000 training images, 91.5 % test accuracy) and "fast" (1 epoch
 on 20 000 images, for fast mode on a fresh clone; 85.8 %, its own cache file). The file name holds
@@ -25,6 +28,8 @@ streams continue exactly the same, so a notebook's results do not depend on the 
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -128,7 +133,8 @@ def classifier(dataset: str = "fashion_mnist", device: str | torch.device | None
     """The trained domain classifier for ``dataset``, frozen and in eval mode, on ``device``.
 
     Loaded from the cache when present, else trained (with a progress bar when ``progress``) and
-    cached. ``budget``: "full", "fast", a ``Budget`` (cached under a name made of its fields), or None (full,
+    cached; when the cache folder cannot be written, trained and kept in memory with a RuntimeWarning.
+    ``budget``: "full", "fast", a ``Budget`` (cached under a name made of its fields), or None (full,
     unless fast mode is on and only the fast one can be had without a 1-2 minute training run).
     The returned module has ``.features(x)``, ``.probs(x)``, ``.test_accuracy`` and ``.budget``.
     """
@@ -142,9 +148,19 @@ def classifier(dataset: str = "fashion_mnist", device: str | torch.device | None
     key = {"dataset": dataset, "arch": arch, "budget": name, "seed": seed}
     model = _load_cached(path, key, arch)
     if model is None:
+        unwritable = _cannot_write(path.parent)  # known before minutes of training, not after
+        if unwritable:
+            warnings.warn(f"the classifier cache folder {path.parent} cannot be written ({unwritable}); the "
+                          f"classifier is trained now and kept in memory only, so a new kernel trains it again. "
+                          f"Make the folder writable, or pass root= a writable folder", RuntimeWarning, stacklevel=2)
         model, seconds = train_classifier(dataset, arch, spec, seed, device, progress)
-        atomic_save({"format": FORMAT, **key, "state": model.state_dict(),
-                     "test_accuracy": model.test_accuracy, "train_seconds": seconds}, path)
+        if not unwritable and not path.exists():  # a bad file that could not be moved aside is not overwritten
+            try:
+                atomic_save({"format": FORMAT, **key, "state": model.state_dict(),
+                             "test_accuracy": model.test_accuracy, "train_seconds": seconds}, path)
+            except OSError as err:  # disk full, folder gone, ...: keep the trained model all the same
+                warnings.warn(f"the trained classifier could not be cached at {path} ({err}); it is kept in "
+                              f"memory only, so a new kernel trains it again", RuntimeWarning, stacklevel=2)
     model.budget = name.split("-")[0]  # "full", "fast" or "custom"
     return model.to(device).eval().requires_grad_(False)
 
@@ -176,12 +192,33 @@ def _load_cached(path: Path, key: dict[str, Any], arch: str) -> DomainCNN | None
         model.load_state_dict(payload["state"])
         model.test_accuracy = float(payload["test_accuracy"])
         return model
-    except (ValueError, RuntimeError, KeyError, TypeError) as err:
-        aside = _unused(path.with_name(path.name + ".corrupt"))
+    except Exception as err:  # any damage (the unpickler can raise IndexError, AttributeError, ...): derived data
+        reason = f"{type(err).__name__}: {err}" if not isinstance(err, ValueError) else str(err)
+    aside = _unused(path.with_name(path.name + ".corrupt"))
+    try:
         path.replace(aside)
-        warnings.warn(f"the classifier cache {path} could not be used ({err}); it was moved to {aside} "
-                      f"and the classifier is being retrained", RuntimeWarning, stacklevel=3)
+    except OSError as err:
+        warnings.warn(f"the classifier cache {path} could not be used ({reason}) nor moved aside to {aside} "
+                      f"({err.strerror or err}); it is left in place, and the classifier is being retrained and kept "
+                      f"in memory only",
+                      RuntimeWarning, stacklevel=3)
         return None
+    warnings.warn(f"the classifier cache {path} could not be used ({reason}); it was moved to {aside} "
+                  f"and the classifier is being retrained", RuntimeWarning, stacklevel=3)
+    return None
+
+
+def _cannot_write(folder: Path) -> str:
+    """Why no file can be written in ``folder`` (created if missing), or "" when one can: a real test write,
+    since permission bits alone miss read-only mounts and what root may do."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        return err.strerror or str(err)
+    return ""
 
 
 def _unused(path: Path) -> Path:

@@ -1,11 +1,23 @@
 import gzip
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from ganlab import data
-from ganlab.data import CorruptDatasetError, DatasetNotFoundError, find_dataset, load_images, read_idx
+from ganlab.data import (
+    CorruptDatasetError,
+    DatasetNotFoundError,
+    DatasetUnreadableError,
+    find_dataset,
+    load_images,
+    read_idx,
+)
+
+as_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                             reason="root reads files whatever their permissions; the monkeypatched test covers it")
 
 
 def write_idx(path, array, gz=True):
@@ -42,13 +54,15 @@ def test_missing_dataset_lists_every_path_and_both_fixes(isolated):
     for folder in ("env", "repo", "system"):
         assert str(isolated / folder) in text
     assert "make data" in text and "GANLAB_DATA" in text
+    assert f"{isolated / 'env'} (GANLAB_DATA; no such folder)" in text
 
 
 def test_lookup_order_prefers_env_then_repo_then_system(isolated):
     for folder in ("repo", "system"):
         (isolated / folder / "fashion-mnist").mkdir(parents=True)
         make_split(isolated / folder / "fashion-mnist", "train", 12)
-    assert find_dataset("fashion_mnist")[0].parent == isolated / "repo" / "fashion-mnist"
+    with pytest.warns(RuntimeWarning, match="GANLAB_DATA"):  # it names no folder (yet)
+        assert find_dataset("fashion_mnist")[0].parent == isolated / "repo" / "fashion-mnist"
     (isolated / "env").mkdir()
     make_split(isolated / "env", "train", 12, gz=False)  # flat layout, not gzipped
     assert find_dataset("fashion_mnist")[0].parent == isolated / "env"
@@ -58,7 +72,8 @@ def test_torchvision_layout_is_found(isolated):
     raw = isolated / "repo" / "FashionMNIST" / "raw"
     raw.mkdir(parents=True)
     make_split(raw, "t10k", 5)
-    images, labels = find_dataset("fashion_mnist", "test")
+    with pytest.warns(RuntimeWarning, match="GANLAB_DATA"):
+        images, labels = find_dataset("fashion_mnist", "test")
     assert images.parent == raw and labels.name.startswith("t10k-labels")
 
 
@@ -92,7 +107,7 @@ def test_truncated_file_names_the_file(isolated):
         load_images("fashion_mnist", "train")
 
 
-@pytest.mark.parametrize("damage", ["header", "gzip", "count"])
+@pytest.mark.parametrize("damage", ["header", "gzip", "deflate", "count"])
 def test_corrupt_files_give_clear_errors(isolated, damage):
     folder = isolated / "env"
     folder.mkdir()
@@ -103,10 +118,99 @@ def test_corrupt_files_give_clear_errors(isolated, damage):
             f.write(b"\x12\x34garbage")
     elif damage == "gzip":
         path.write_bytes(b"this is not gzip")
+    elif damage == "deflate":  # a gzip header, then a damaged compressed stream (zlib.error, not an OSError)
+        raw = bytearray(path.read_bytes())
+        start = raw.index(b"\x00", 10) + 1  # after the header and the file name it holds
+        raw[start + 8:start + 14] = b"\xff" * 6
+        path.write_bytes(bytes(raw))
     else:
         write_idx(path, np.zeros(11, np.uint8))
     with pytest.raises(CorruptDatasetError, match="train-labels-idx1-ubyte.gz"):
         load_images("fashion_mnist", "train")
+
+
+def test_labels_outside_the_classes_are_refused_at_load(isolated):
+    folder = isolated / "env"
+    folder.mkdir()
+    make_split(folder, "train", 12)
+    labels = np.arange(12) % 10
+    labels[7] = 200  # a 10-class set
+    write_idx(folder / "train-labels-idx1-ubyte.gz", labels)
+    with pytest.raises(CorruptDatasetError, match=r"labels-idx1-ubyte\.gz holds label 200 at item 7 .*10 classes"):
+        load_images("fashion_mnist", "train")
+
+
+def test_an_unreadable_file_is_not_called_corrupt(isolated, monkeypatch):
+    folder = isolated / "env"
+    folder.mkdir()
+    make_split(folder, "train", 12)
+    make_split(folder, "t10k", 5, gz=False)
+    real_open = gzip.open
+
+    def denied(path, *args, **kwargs):  # as root cannot be refused a read, the refusal is simulated
+        if Path(path).parent == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    def denied_bytes(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(data.gzip, "open", denied)
+    monkeypatch.setattr(data.Path, "read_bytes", denied_bytes)
+    for split, name in (("train", "train-images-idx3-ubyte.gz"), ("test", "t10k-images-idx3-ubyte")):
+        with pytest.raises(DatasetUnreadableError, match=f"{name} cannot be read: Permission denied") as err:
+            load_images("fashion_mnist", split)
+        assert "corrupt" not in str(err.value) and "delete" not in str(err.value) and "chmod" in str(err.value)
+
+
+@as_root
+def test_an_unreadable_file_by_its_permissions(isolated):
+    folder = isolated / "env"
+    folder.mkdir()
+    make_split(folder, "train", 12)
+    (folder / "train-images-idx3-ubyte.gz").chmod(0)
+    with pytest.raises(DatasetUnreadableError, match="cannot be read: Permission denied"):
+        load_images("fashion_mnist", "train")
+
+
+def test_an_unsearchable_folder_is_named(isolated, monkeypatch):
+    folder = isolated / "env"
+    folder.mkdir()
+    real_is_file = Path.is_file
+
+    def denied(self):
+        if folder in self.parents:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+
+    monkeypatch.setattr(data.Path, "is_file", denied)
+    with pytest.raises(DatasetUnreadableError, match=f"the data folder {folder} cannot be searched "
+                                                     r"\(Permission denied\).*GANLAB_DATA"):
+        find_dataset("fashion_mnist", "train")
+
+
+@as_root
+def test_an_unsearchable_folder_by_its_permissions(isolated):
+    folder = isolated / "env" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    folder.chmod(0)
+    try:
+        with pytest.raises(DatasetUnreadableError, match="fashion-mnist cannot be searched"):
+            find_dataset("fashion_mnist", "train")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_a_missing_ganlab_data_folder_is_reported_with_the_copy_used(isolated):
+    (isolated / "system" / "fashion-mnist").mkdir(parents=True)
+    make_split(isolated / "system" / "fashion-mnist", "train", 12)
+    with pytest.warns(RuntimeWarning) as record:
+        ds = load_images("fashion_mnist", "train")
+    message = str(record[0].message)
+    assert f"GANLAB_DATA={isolated / 'env'} is not a folder" in message
+    assert f"using the copy of fashion_mnist at {isolated / 'system' / 'fashion-mnist'}" in message
+    assert ds.source == isolated / "system" / "fashion-mnist" / "train-images-idx3-ubyte.gz"
+    assert ds.subset(5).source == ds.to("cpu").source == ds.source  # the source travels with the data
 
 
 def test_unknown_names_are_value_errors():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import urllib.error
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -96,6 +97,83 @@ def test_a_bad_cache_file_is_moved_aside_with_a_warning_and_retrained(tmp_path, 
         features.classifier("fashion_mnist", "cpu", progress=False, budget=TINY, root=tmp_path)
     assert aside.read_bytes() == original
     assert path.with_name(path.name + ".corrupt.1").read_bytes() == b"damaged again"
+
+
+def _fake_training(monkeypatch) -> list:
+    """Replace the 1-2 minute training by an untrained model; returns the list of calls."""
+    calls: list = []
+
+    def train(dataset, arch, budget, seed, device, progress):
+        calls.append(dataset)
+        torch.manual_seed(len(calls))
+        model = features.ARCHITECTURES[arch]().eval()
+        model.test_accuracy = 0.5
+        return model, 0.01
+
+    monkeypatch.setattr(features, "train_classifier", train)
+    return calls
+
+
+@pytest.mark.parametrize("junk", [b".", b"\x80\x02K\x01\x85R.", b"\x80\x02s."])
+def test_junk_bytes_that_crash_the_unpickler_are_moved_aside(tmp_path, monkeypatch, junk):
+    # These make torch's weights-only unpickler raise IndexError, not one of the errors a loader expects.
+    calls = _fake_training(monkeypatch)
+    path = features.cache_path("fashion_mnist", budget="custom-e1-n256-b64-lr0p003", root=tmp_path)
+    path.write_bytes(junk)
+    with pytest.warns(RuntimeWarning, match=r"could not be used .*moved to .*\.pt\.corrupt.* retrained") as record:
+        model = features.classifier("fashion_mnist", "cpu", progress=False, budget=TINY, root=tmp_path)
+    message = str(record[0].message)
+    assert str(path) in message and str(path.with_name(path.name + ".corrupt")) in message
+    assert path.with_name(path.name + ".corrupt").read_bytes() == junk and calls == ["fashion_mnist"]
+    assert model.test_accuracy == 0.5 and path.is_file()  # retrained and cached afresh
+
+
+def test_an_unwritable_cache_folder_is_named_before_training_and_the_model_is_kept(tmp_path, monkeypatch):
+    calls = _fake_training(monkeypatch)
+    locked = tmp_path / "classifiers"
+    real_mkstemp = features.tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):  # root may write anywhere, so a read-only folder is simulated
+        if dir is not None and Path(dir) == locked:
+            raise PermissionError(13, "Permission denied", str(dir))
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(features.tempfile, "mkstemp", mkstemp)
+    seen_before_training: list = []
+    real_warn = features.warnings.warn
+    monkeypatch.setattr(features.warnings, "warn", lambda *a, **k: (seen_before_training.append(list(calls)),
+                                                                    real_warn(*a, **k)))
+    with pytest.warns(RuntimeWarning, match=r"classifiers cannot be written \(Permission denied\).*kept in memory"):
+        model = features.classifier("fashion_mnist", "cpu", progress=False, budget=TINY, root=locked)
+    assert seen_before_training == [[]] and calls == ["fashion_mnist"]  # warned first, then trained once
+    assert model.test_accuracy == 0.5 and not model.training and not list(locked.glob("*.pt"))
+
+
+def test_a_failed_save_after_training_keeps_the_model(tmp_path, monkeypatch):
+    _fake_training(monkeypatch)
+
+    def disk_full(obj, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(features, "atomic_save", disk_full)
+    with pytest.warns(RuntimeWarning, match="could not be cached .*No space left.*kept in memory"):
+        model = features.classifier("fashion_mnist", "cpu", progress=False, budget=TINY, root=tmp_path)
+    assert model.test_accuracy == 0.5
+
+
+def test_a_bad_cache_file_that_cannot_be_moved_aside_is_left_in_place(tmp_path, monkeypatch):
+    calls = _fake_training(monkeypatch)
+    path = features.cache_path("fashion_mnist", budget="custom-e1-n256-b64-lr0p003", root=tmp_path)
+    path.write_bytes(b"junk")
+
+    def refuse(self, target):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(features.Path, "replace", refuse)
+    with pytest.warns(RuntimeWarning, match=r"nor moved aside .*Permission denied.*left in place.*in memory only"):
+        model = features.classifier("fashion_mnist", "cpu", progress=False, budget=TINY, root=tmp_path)
+    assert calls == ["fashion_mnist"] and model.test_accuracy == 0.5
+    assert path.read_bytes() == b"junk"  # never overwritten: it is all that is left of what was there
 
 
 def test_budget_choice_follows_fast_mode_and_the_cache(tmp_path, monkeypatch):

@@ -82,6 +82,33 @@ def test_fid_input_checks():
         metrics.fid(torch.randn(10, 1, 2, 2), x)
     with pytest.raises(ValueError, match="shapes do not match"):
         metrics.frechet_distance([0, 0], np.eye(2), [0, 0, 0], np.eye(3))
+    with pytest.raises(ValueError, match="zero features per row"):
+        metrics.fid(torch.zeros(10, 0), torch.zeros(10, 0))
+
+
+def test_frechet_distance_refuses_what_is_not_a_covariance():
+    zero, eye = np.zeros(2), np.eye(2)
+    with pytest.raises(ValueError, match="sigma_b contains NaN"):
+        metrics.frechet_distance(zero, eye, zero, [[1.0, np.nan], [np.nan, 1.0]])
+    with pytest.raises(ValueError, match="mu_a contains NaN"):
+        metrics.frechet_distance([np.nan, 0.0], eye, zero, eye)
+    with pytest.raises(ValueError, match=r"sigma_a is not positive semi-definite \(eigenvalue -1"):
+        metrics.frechet_distance(zero, [[1.0, 2.0], [2.0, 1.0]], zero, eye)  # eigenvalues 3 and -1
+    with pytest.raises(ValueError, match="sigma_b is not positive semi-definite"):
+        metrics.frechet_distance(zero, eye, zero, np.diag([1.0, -1e-3]))
+    with pytest.raises(ValueError, match="sigma_a is not symmetric"):
+        metrics.frechet_distance(zero, [[1.0, 0.5], [0.0, 1.0]], zero, eye)
+
+
+def test_frechet_distance_clips_negative_eigenvalues_from_rounding():
+    q, _ = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+    sigma = q @ torch.diag(torch.tensor([2.0, 1.0, -1e-9], dtype=torch.float64)) @ q.T  # -1e-9: rounding
+    clean = q @ torch.diag(torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64)) @ q.T
+    zero = torch.zeros(3, dtype=torch.float64)
+    close(metrics.frechet_distance(zero, sigma, zero, clean), 0.0, tol=1e-8)
+    low_rank = torch.randn(5, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    low_rank = low_rank @ low_rank.T  # rank 2 of 5: three eigenvalues are rounding noise around 0
+    close(metrics.frechet_distance(torch.zeros(5), low_rank, torch.zeros(5), low_rank), 0.0, tol=1e-7)
 
 
 # ------------------------------------------------------------------------------------------ KID
@@ -130,6 +157,22 @@ def test_kid_input_checks():
         metrics.kid(x, x, subset_size=50)
     with pytest.raises(ValueError, match="subset_size"):
         metrics.kid(x, x, subsets=1, subset_size=1)
+    with pytest.raises(ValueError, match=r"shape \(10, 0\): zero features per row"):
+        metrics.kid(torch.zeros(10, 0), torch.zeros(10, 0), subsets=1, subset_size=5)
+
+
+def test_kid_of_huge_features_is_exact_while_representable_and_an_error_beyond():
+    # Far from 0 the cubic kernel is homogeneous: k(s·u, s·v) → s⁶ (u·v/d)³, so MMD² → s⁶ · MMD²_pure-cubic(u, v).
+    g = torch.Generator().manual_seed(0)
+    u, v = torch.randn(20, 3, generator=g, dtype=torch.float64), torch.randn(20, 3, generator=g, dtype=torch.float64)
+    v = v + 0.5
+    k = lambda a, b: (a @ b.T / 3) ** 3
+    pure = float((k(u, u).sum() - k(u, u).trace()) / 380 + (k(v, v).sum() - k(v, v).trace()) / 380 - 2 * k(u, v).mean())
+    scale = 2e51  # kernel values near 1e308: the plain sums overflow to inf - inf = nan
+    assert not torch.isfinite(metrics.polynomial_kernel(scale * u, scale * u).sum())
+    close(metrics.kid(scale * u, scale * v, subsets=1, subset_size=20)["mean"] / scale**3 / scale**3, pure)
+    with pytest.raises(ValueError, match="beyond float64's range.*rescale"):
+        metrics.kid(1e120 * u, 1e120 * v, subsets=1, subset_size=20)  # MMD² near 1e720: no float64 holds it
 
 
 # ------------------------------------------------------------------------------------------ IS
@@ -161,6 +204,39 @@ def test_inception_score_input_checks():
         metrics.inception_score(torch.ones(10, 3))
     with pytest.raises(ValueError, match="splits"):
         metrics.inception_score(torch.full((5, 2), 0.5), splits=10)
+    with pytest.raises(ValueError, match=r"splits=2\.5 must be an integer in \[1, 6\), not float"):
+        metrics.inception_score(torch.full((5, 2), 0.5), splits=2.5)
+
+
+def test_integer_arguments_accept_numpy_integers_and_refuse_bools_and_floats():
+    x = torch.randn(30, 3, generator=torch.Generator().manual_seed(0))
+    probs = torch.eye(3).repeat(4, 1)
+    assert metrics.precision_recall(x, x + 0.1, k=np.int64(3)) == metrics.precision_recall(x, x + 0.1, k=3)
+    assert metrics.density_coverage(x, x + 0.1, k=np.int32(5)) == metrics.density_coverage(x, x + 0.1, k=5)
+    assert metrics.inception_score(probs, splits=np.int64(4)) == metrics.inception_score(probs, splits=4)
+    assert metrics.kid(x, x, subsets=np.int64(2), subset_size=np.int64(10), seed=np.int64(1)) == \
+        metrics.kid(x, x, subsets=2, subset_size=10, seed=1)
+    assert metrics.mode_coverage(MODES, MODES, std=0.1, min_count=np.int64(1))["modes"] == 4
+    for call, message in ((lambda: metrics.precision_recall(x, x, k=True), r"k=True must be an integer .*not bool"),
+                          (lambda: metrics.density_coverage(x, x, k=2.0), r"k=2\.0 must be an integer .*not float"),
+                          (lambda: metrics.kid(x, x, subsets=1, subset_size=10.5), r"subset_size=10\.5 must be"),
+                          (lambda: metrics.kid(x, x, subsets=False, subset_size=10), r"subsets=False must be"),
+                          (lambda: metrics.mode_coverage(MODES, MODES, std=0.1, min_count=True), "min_count=True"),
+                          (lambda: metrics.knn_radii(x.double(), 3.0), r"k=3\.0 must be"),
+                          (lambda: metrics.corrupt("noise", tiny_pool(), 10.0, 0.5), r"n=10\.0 must be")):
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_as_int_takes_what_index_takes() -> None:
+    from ganlab.metrics.inputs import as_int
+
+    assert as_int(torch.tensor(3), "k", 1) == 3 and type(as_int(np.uint8(2), "k")) is int
+    for bad in ("3", None, torch.tensor(3.0), torch.tensor(True), np.bool_(True)):
+        with pytest.raises(ValueError, match="must be an integer"):
+            as_int(bad, "k")
+    with pytest.raises(ValueError, match=r"k=0 must be an integer in \[1, 5\); use a larger k"):
+        as_int(0, "k", 1, 5, "use a larger k")
 
 
 # ------------------------------------------------------------------------------------------ manifold
@@ -170,6 +246,19 @@ def test_identical_sets_score_one_everywhere():
     dc = metrics.density_coverage(x, x.clone(), k=5)
     assert pr == {"precision": 1.0, "recall": 1.0}
     assert dc == {"density": 1.0, "coverage": 1.0}
+
+
+@pytest.mark.parametrize("offset", [0.0, 1000.0])  # far from 0, ‖a‖² + ‖b‖² − 2a·b is rounding noise for copies
+def test_a_set_with_repeated_rows_scores_one_against_itself(offset):
+    x = torch.randn(30, 4, generator=torch.Generator().manual_seed(3)) + offset
+    repeated = torch.cat([x, x, x, x, x[:5]])  # every row at least 4 times: k = 3 neighbours at distance 0
+    assert metrics.precision_recall(repeated, repeated.clone(), k=3) == {"precision": 1.0, "recall": 1.0}
+    assert metrics.density_coverage(repeated, repeated.clone(), k=3)["coverage"] == 1.0
+    assert metrics.knn_radii(repeated.double(), 3).max() == 0.0  # the copies are at distance exactly 0
+    # a point mass only holds its own copies: other points stay outside
+    assert metrics.precision_recall(repeated, repeated + 0.1, k=3) == {"precision": 0.0, "recall": 0.0}
+    some = torch.cat([x, x[:10]])  # some rows twice: open balls of the others are as before
+    assert metrics.precision_recall(some, some.clone(), k=3) == {"precision": 1.0, "recall": 1.0}
 
 
 def two_clusters(n: int = 40) -> tuple[torch.Tensor, torch.Tensor]:

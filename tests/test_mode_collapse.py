@@ -146,3 +146,14 @@ def test_table_columns_line_up_whatever_the_label_length() -> None:
              "modes": 8, "high_quality": 97.0, "reverse_kl": 0.0, "seconds": 1.0} for m in ("gan", "best")]
     lines = [line for line in mc.format_table(mc.summarise(rows)).splitlines() if line.startswith("  ")]
     assert len({len(line) for line in lines[:3]}) == 1  # header and both rows end at the same column
+
+
+def test_empty_or_unknown_method_and_data_set_lists_are_named(capsys) -> None:
+    for argv, message in ((["--methods", ","], "--methods names nothing"),
+                          (["--datasets", ","], "--datasets names nothing"),
+                          (["--methods", "gan,vegan"], "--methods: vegan unknown")):
+        with pytest.raises(SystemExit):
+            mc.parse_args(argv)
+        assert message in capsys.readouterr().err
+    with pytest.raises(ValueError, match="nothing to run"):
+        mc.run_all(["ring8"], [], seeds=1, steps=1)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+from pathlib import Path
 
 import pytest
+import torch
 
 from ganlab.experiments import mode_collapse as mc
 from ganlab.experiments import mode_table as mt
@@ -114,3 +117,137 @@ def test_report_of_an_empty_runs_file_says_so(tmp_path) -> None:
                                "reverse_kl", "seconds"]) + "\n")
     with pytest.raises(SystemExit, match="no runs"):
         mc.main(["--report", str(empty), "--out", str(tmp_path / "out")])
+
+
+# ------------------------------------------------------------------------------------------ nothing lost in --out
+def _fake_run(calls: list | None = None, fail_at: int | None = None):
+    """A stand-in for ``run_one`` that trains nothing: quick rows, ``modes`` counting the calls, and a
+    KeyboardInterrupt at call ``fail_at`` (as Ctrl-C would raise)."""
+    calls = [] if calls is None else calls
+
+    def run_one(dataset, method, seed, steps=mc.STEPS, device="auto", n_samples=mc.N_SAMPLES):
+        calls.append((dataset, method, seed))
+        if len(calls) == fail_at:
+            raise KeyboardInterrupt
+        return {**_row(dataset, method, seed, len(calls), 50.0), "label": mc.METHODS[method].label,
+                "steps": round(steps * mc.METHODS[method].steps_scale), "samples": torch.zeros(n_samples, 2)}
+
+    return run_one
+
+
+def _cli(out, methods: str, *extra: str) -> list:
+    return mc.main(["--seeds", "2", "--steps", "3", "--methods", methods, "--datasets", "ring8", "--workers", "1",
+                    "--out", str(out), *extra])
+
+
+def test_a_second_run_into_the_same_out_adds_its_runs(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(mc, "run_one", _fake_run())
+    _cli(tmp_path, "gan")
+    summary = _cli(tmp_path, "pacgan4")  # README's workflow: method subsets one after another
+    runs = mt.read_runs([tmp_path / "runs.csv"])
+    assert [(r["method"], r["seed"], r["modes"]) for r in runs] == [("gan", 0, 1), ("gan", 1, 2),
+                                                                    ("pacgan4", 0, 3), ("pacgan4", 1, 4)]
+    assert [s["method"] for s in summary] == ["gan", "pacgan4"]
+    with (tmp_path / "summary.csv").open() as f:
+        assert [r["method"] for r in csv.DictReader(f)] == ["gan", "pacgan4"]
+    markdown = (tmp_path / "summary.md").read_text()
+    assert "| GAN |" in markdown and "| PacGAN4 |" in markdown
+
+
+def test_a_run_already_in_runs_csv_is_refused_before_training_unless_overwrite(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(mc, "run_one", _fake_run())
+    _cli(tmp_path, "gan,pacgan4")
+    before = (tmp_path / "runs.csv").read_text()
+    calls: list = []
+    monkeypatch.setattr(mc, "run_one", _fake_run(calls))
+    with pytest.raises(SystemExit, match=r"already holds 2 of the runs .*'gan', 0.*--overwrite"):
+        _cli(tmp_path, "gan")
+    assert calls == [] and (tmp_path / "runs.csv").read_text() == before
+    _cli(tmp_path, "gan", "--overwrite")
+    runs = mt.read_runs([tmp_path / "runs.csv"])
+    assert [(r["method"], r["seed"], r["modes"]) for r in runs] == [("gan", 0, 1), ("gan", 1, 2),
+                                                                    ("pacgan4", 0, 3), ("pacgan4", 1, 4)]
+    assert calls == [("ring8", "gan", 0), ("ring8", "gan", 1)]  # the new gan rows replaced the old in place
+
+
+def test_other_step_counts_for_a_method_in_runs_csv_are_refused(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(mc, "run_one", _fake_run())
+    mc.main(["--seeds", "3", "--steps", "3", "--methods", "gan", "--datasets", "ring8", "--workers", "1",
+             "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match=r"gan on ring8 trained for 3 steps, but this run trains it for 5"):
+        _cli(tmp_path, "gan", "--steps", "5", "--overwrite")  # seeds 0, 1 replaced, but seed 2 would stay at 3
+    _cli(tmp_path, "gan", "--overwrite")  # the same budget is fine
+    assert [r["steps"] for r in mt.read_runs([tmp_path / "runs.csv"])] == [3, 3, 3]
+
+
+def test_each_finished_run_is_on_disk_when_the_benchmark_is_interrupted(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(mc, "run_one", _fake_run())
+    _cli(tmp_path, "gan")
+    monkeypatch.setattr(mc, "run_one", _fake_run(fail_at=3))
+    with pytest.raises(KeyboardInterrupt):
+        _cli(tmp_path, "pacgan4,minibatch_std")
+    runs = mt.read_runs([tmp_path / "runs.csv"])
+    assert [(r["method"], r["seed"]) for r in runs] == [("gan", 0), ("gan", 1), ("pacgan4", 0), ("pacgan4", 1)]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no half-written file left
+
+
+def test_an_out_that_is_a_file_is_refused_before_training(tmp_path, monkeypatch) -> None:
+    calls: list = []
+    monkeypatch.setattr(mc, "run_one", _fake_run(calls))
+    target = tmp_path / "notes.txt"
+    target.write_text("keep me")
+    for workers in ("1", "2"):
+        with pytest.raises(SystemExit, match=r"notes\.txt is a file, not a folder"):
+            mc.main(["--seeds", "1", "--steps", "2", "--methods", "gan", "--datasets", "ring8", "--workers", workers,
+                     "--out", str(target)])
+    with pytest.raises(SystemExit, match=r"notes\.txt is a file, not a folder"):
+        mc.main(["--report", str(mt.write_csv([_row("ring8", "gan", 0, 8, 90.0)], tmp_path / "r.csv")),
+                 "--out", str(target)])
+    assert calls == [] and target.read_text() == "keep me"
+
+
+def test_an_unwritable_out_is_refused_before_training(tmp_path, monkeypatch) -> None:
+    calls: list = []
+    monkeypatch.setattr(mc, "run_one", _fake_run(calls))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_mkstemp = mt.tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):  # root may write anywhere, so the refusal is simulated
+        if dir is not None and Path(dir) == locked:
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(mt.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(SystemExit, match=r"locked cannot be written \(Permission denied\)"):
+        _cli(locked, "gan")
+    assert calls == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write to a read-only folder")
+def test_a_read_only_out_is_refused_before_training(tmp_path, monkeypatch) -> None:
+    calls: list = []
+    monkeypatch.setattr(mc, "run_one", _fake_run(calls))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(SystemExit, match="cannot be written"):
+            _cli(locked, "gan")
+    finally:
+        locked.chmod(0o700)
+    assert calls == []
+
+
+def test_report_of_a_binary_or_unreadable_file_says_what_it_is(tmp_path) -> None:
+    binary = tmp_path / "runs.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(ValueError, match=r"runs\.csv: not a benchmark runs\.csv \(it is not a readable CSV text"):
+        mt.read_runs([binary])
+    with pytest.raises(SystemExit, match=r"not a benchmark runs\.csv"):
+        mc.main(["--report", str(binary), "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
+    nul = tmp_path / "nul.csv"
+    nul.write_text("dataset,method\x00,label\n")
+    with pytest.raises(ValueError, match=r"nul\.csv: not a benchmark runs\.csv"):
+        mt.read_runs([nul])

@@ -224,6 +224,43 @@ def test_an_error_in_the_loop_is_shown(dash: TrainingDashboard) -> None:
     assert dash.controls["status"].value == "stopped by an error" and not dash.controls["start"].disabled
 
 
+def test_an_interrupt_in_the_loop_is_shown_as_one(dash: TrainingDashboard) -> None:
+    def interrupted_step() -> None:
+        raise KeyboardInterrupt
+
+    dash.trainer.step = interrupted_step
+    dash.controls["start"].click()
+    wait_until(lambda: not dash.running)
+    error = dash.controls["error"].value
+    assert "Training interrupted" in error and "KeyboardInterrupt" in error and "Reset" in error
+    assert dash.controls["status"].value == "interrupted" and not dash.controls["start"].disabled
+
+
+def test_a_new_dashboard_stops_the_old_ones_loop() -> None:
+    """Re-running the cell that builds a dashboard must not leave the old one training unseen."""
+    first = TrainingDashboard("ring8", device="cpu", max_fps=0.5)
+    second = None
+    try:
+        first.start()
+        wait_until(lambda: first.trainer.step_count >= 5)
+        thread = first.runner._thread
+        second = TrainingDashboard("ring8", device="cpu", max_fps=0.5)  # the same cell, run again
+        assert not thread.is_alive() and not first.running  # stopped and joined by the time it is built
+        stopped = first.trainer.step_count
+        assert "another dashboard took over" in first.controls["status"].value and not first.controls["error"].value
+        second.start()
+        wait_until(lambda: second.trainer.step_count >= 5)
+        assert first.trainer.step_count == stopped
+        first.start()  # Start on the old one takes the loop back: never two loops at once
+        assert not second.running and "another dashboard took over" in second.controls["status"].value
+        assert first.controls["status"].value.startswith("running")
+        wait_until(lambda: first.trainer.step_count > stopped)
+    finally:
+        first.close()
+        if second is not None:
+            second.close()
+
+
 def test_reset_rebuilds_and_dataset_switches(dash: TrainingDashboard) -> None:
     dash.advance(5)
     old = dash.trainer

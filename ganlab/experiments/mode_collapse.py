@@ -2,6 +2,7 @@
 
     python -m ganlab.experiments.mode_collapse [--quick] [--seeds 10] [--steps N] [--device auto]
                                                [--methods gan,pacgan4,...] [--workers W] [--out artifacts]
+                                               [--overwrite]
     python -m ganlab.experiments.mode_collapse --report RUNS_CSV [RUNS_CSV ...] [--out artifacts]
 
 For each data set (``ring8``: 8 Gaussians of std 0.01 on the unit circle; ``grid25``: 25 Gaussians of std
@@ -10,6 +11,12 @@ For each data set (``ring8``: 8 Gaussians of std 0.01 on the unit circle; ``grid
 ``ganlab.metrics.mode_coverage``: modes captured, % high-quality samples (within 3 std of a mode) and the
 reverse KL of the mode histogram to uniform. The table prints mean ± std over seeds beside the published
 rows (PacGAN's and VEEGAN's Table 1), and ``--out`` receives runs.csv (one row per run), summary.csv and two figures.
+
+Nothing is lost: ``--out`` is checked before any training (a file there, or a folder that cannot be written, is
+refused at once); each run is written to runs.csv as it finishes (atomically), so Ctrl-C or a crash loses only
+the runs under way; a runs.csv already in ``--out`` is kept and added to, and the summaries cover all of its
+rows, so method subsets run one after another build one table. A (data set, method, seed) run that runs.csv
+already holds is refused before training unless ``--overwrite`` says to train it again and replace its row.
 
 ``--methods ablation`` runs ``best`` beside four copies of it that each lack one ingredient (``ABLATION``).
 
@@ -30,7 +37,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -43,6 +49,7 @@ from ..config import GANConfig, resolve_device
 from ..metrics import mode_coverage
 from ..remedies import build_trainer
 from ..train import Trainer
+from . import mode_table
 from .mode_table import PUBLISHED, format_markdown, format_table, read_runs, summarise, write_csv
 
 __all__ = ["PUBLISHED", "format_markdown", "format_table", "read_runs", "summarise", "write_csv"]  # re-exported
@@ -167,6 +174,9 @@ def run_all(datasets: Sequence[str] = DATASETS, methods: Sequence[str] = DEFAULT
 
     ``on_row(row)`` is called as each run finishes (``main`` uses it to keep a partial CSV).
     """
+    if not datasets or not methods:
+        raise ValueError(f"nothing to run: datasets={list(datasets)}, methods={list(methods)}; "
+                         "name at least one of each")
     for name in datasets:
         toy.get(name)  # fail early on a bad name
     for name in methods:
@@ -176,19 +186,23 @@ def run_all(datasets: Sequence[str] = DATASETS, methods: Sequence[str] = DEFAULT
     jobs = [(d, m, s, steps, device, n_samples) for d in datasets for m in methods for s in range(seeds)]
     bar = tqdm(total=len(jobs), disable=not progress, desc="mode-collapse runs", unit="run")
     rows = []
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else nullcontext() as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
+    try:
         for row in (pool.map(_run_job, jobs) if pool is not None else (run_one(*job) for job in jobs)):
             rows.append(row)
             if on_row is not None:
                 on_row(row)
             bar.update(1)
-    bar.close()
+    finally:  # on an error (or Ctrl-C) the runs not yet started are dropped instead of awaited
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
     return rows
 
 
 def save(rows: Sequence[dict[str, Any]], out: Path) -> dict[str, Path]:
     """runs.csv, summary.csv, summary.md (README's table), mode_collapse.png (ours vs published) and, for rows
-    that carry their samples (fresh runs, not ones read back from CSV), samples.png (seed 0 of each run)."""
+    that carry their samples (this invocation's runs, not ones read back from CSV), samples.png (seed 0 of each)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -198,8 +212,7 @@ def save(rows: Sequence[dict[str, Any]], out: Path) -> dict[str, Path]:
 
     summary = summarise(rows)
     paths = {"runs": write_csv(rows, out / "runs.csv"), "summary": write_csv(summary, out / "summary.csv")}
-    paths["markdown"] = out / "summary.md"
-    paths["markdown"].write_text(format_markdown(summary) + "\n")
+    paths["markdown"] = mode_table.write_text(format_markdown(summary) + "\n", out / "summary.md")
     paths["figure"] = out / "mode_collapse.png"
     plots.plot_mode_benchmark(summary, PUBLISHED).savefig(paths["figure"], dpi=120, bbox_inches="tight")
     first = [r for r in rows if r["seed"] == 0 and "samples" in r]
@@ -213,6 +226,7 @@ def save(rows: Sequence[dict[str, Any]], out: Path) -> dict[str, Path]:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, checked: ``methods`` and ``datasets`` become lists of known names ('ablation' expanded)."""
     p = argparse.ArgumentParser(prog="python -m ganlab.experiments.mode_collapse", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="CI-sized run: 2 seeds, 150 steps, 500 samples")
     p.add_argument("--seeds", type=int, default=None, help="seeds per method (default 10; 2 with --quick)")
@@ -223,7 +237,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         f"ablations (default: the {len(DEFAULT_METHODS)} main methods)")
     p.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated toy set names")
     p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU cores, at most 8)")
-    p.add_argument("--out", default="artifacts/mode_collapse", help="folder for the CSVs and figures")
+    p.add_argument("--out", default="artifacts/mode_collapse",
+                   help="folder for runs.csv, the summaries and figures. A runs.csv already there is kept and "
+                        "added to: each finished run is appended at once, and the summaries cover all its rows")
+    p.add_argument("--overwrite", action="store_true",
+                   help="train again runs (data set, method, seed) that --out's runs.csv already holds and replace "
+                        "their rows as the new runs finish; without it such a run is refused before any training")
     p.add_argument("--report", nargs="+", metavar="RUNS_CSV",
                    help="train nothing: rebuild the tables and figure from these runs.csv files (merged)")
     args = p.parse_args(argv)
@@ -234,46 +253,65 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     for name in ("seeds", "steps", "workers"):
         if getattr(args, name) < 1:
             p.error(f"--{name} must be >= 1")
+    args.datasets = [d for d in args.datasets.split(",") if d.strip()]
+    args.methods = [m for m in args.methods.split(",") if m.strip()]
+    if "ablation" in args.methods:
+        at = args.methods.index("ablation")
+        args.methods[at:at + 1] = ["best", *ABLATION]
+    for flag, names, known in (("--datasets", args.datasets, toy.TOY_SETS), ("--methods", args.methods, METHODS)):
+        if not names:
+            p.error(f"{flag} names nothing; give one or more of {','.join(known)}")
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            p.error(f"{flag}: {', '.join(unknown)} unknown; choose from {','.join(known)}")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Run the benchmark from the command line; returns the summary rows."""
+    """Run the benchmark from the command line; returns the summary rows (of every run in --out's runs.csv)."""
     args = parse_args(argv)
-    if args.report:
-        return report(args.report, Path(args.out))
-    device = str(resolve_device(args.device))
-    datasets = [d for d in args.datasets.split(",") if d]
-    methods = [m for m in args.methods.split(",") if m]
-    if "ablation" in methods:
-        at = methods.index("ablation")
-        methods[at:at + 1] = ["best", *ABLATION]
-    start = time.perf_counter()
     out = Path(args.out)
-    partial = out / "runs.partial.csv"  # grows run by run, so a long run interrupted still leaves its data
-    done: list[dict[str, Any]] = []
+    if args.report:
+        return report(args.report, out)
+    device = str(resolve_device(args.device))
+    planned = {(d, m, s): round(args.steps * METHODS[m].steps_scale)
+               for d in args.datasets for m in args.methods for s in range(args.seeds)}
+    runs_path = out / "runs.csv"
+    try:  # before any training: a run that cannot be saved must not start
+        mode_table.check_folder(out)
+        table = mode_table.earlier_runs(runs_path, planned, args.overwrite)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+    finished: list[dict[str, Any]] = []
+    start = time.perf_counter()
 
-    def keep(row: dict[str, Any]) -> None:
-        done.append(row)
-        write_csv(done, partial)
-        print(f"[{len(done)}] {row['dataset']} {row['method']} seed {row['seed']}: {row['modes']} modes, "
-              f"{row['high_quality']:.1f} % high quality, {row['seconds']:.0f} s", file=sys.stderr, flush=True)
+    def keep(row: dict[str, Any]) -> None:  # each finished run is on disk at once: Ctrl-C loses only runs under way
+        table[row["dataset"], row["method"], row["seed"]] = row
+        write_csv(list(table.values()), runs_path)
+        finished.append(row)
+        print(f"[{len(finished)}/{len(planned)}] {row['dataset']} {row['method']} seed {row['seed']}: "
+              f"{row['modes']} modes, {row['high_quality']:.1f} % high quality, {row['seconds']:.0f} s",
+              file=sys.stderr, flush=True)
 
-    rows = run_all(datasets, methods, args.seeds, args.steps, device, args.workers, args.samples,
+    rows = run_all(args.datasets, args.methods, args.seeds, args.steps, device, args.workers, args.samples,
                    progress=sys.stderr.isatty(), on_row=keep)
     wall = time.perf_counter() - start
-    summary = summarise(rows)
+    every = list(table.values())
+    summary = summarise(every)
     print(format_table(summary))
-    paths = save(rows, out)
-    partial.unlink(missing_ok=True)
-    print(f"\n{len(rows)} runs in {wall:.0f} s wall ({args.workers} workers, {device}); wrote "
-          + ", ".join(str(p) for p in paths.values()))
+    paths = save(every, out)
+    print(f"\n{len(rows)} runs in {wall:.0f} s wall ({args.workers} workers, {device}), beside "
+          f"{len(every) - len(rows)} earlier runs from {runs_path}; wrote " + ", ".join(str(p) for p in paths.values()))
     return summary
 
 
 def report(runs_files: Sequence[str], out: Path) -> list[dict[str, Any]]:
     """``--report``: the plain and Markdown tables of saved runs (several files merge), and their files in ``out``."""
-    rows = read_runs(runs_files)
+    try:
+        rows = read_runs(runs_files)
+        mode_table.check_folder(out)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
     target = out / "runs.csv"
     if target.exists() and target.resolve() not in {Path(f).resolve() for f in runs_files}:
         raise SystemExit(f"{target} exists and is not one of the files reported; pass it too, or choose another "

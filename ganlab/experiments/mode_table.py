@@ -1,12 +1,18 @@
 """What the mode-collapse benchmark reports: mean ± std over seeds, the printed and Markdown tables beside the
 published rows, and runs.csv written and read back (so a table can be rebuilt, or merged from several runs,
-without training again: ``python -m ganlab.experiments.mode_collapse --report a/runs.csv b/runs.csv``)."""
+without training again: ``python -m ganlab.experiments.mode_collapse --report a/runs.csv b/runs.csv``).
+
+Files are written whole or not at all (a temporary sibling renamed over the target), so a crash or Ctrl-C
+mid-write leaves the previous runs.csv intact.
+"""
 
 from __future__ import annotations
 
 import csv
 import math
+import os
 import statistics
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -122,21 +128,70 @@ def _pm(s: dict[str, Any], key: str, digits: int) -> str:
 
 
 def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Rows as CSV (the samples column is left out)."""
+    """Rows as CSV (the samples column is left out), written atomically: ``path`` is either the old file or
+    the new one, never half of it."""
     keys = [k for k in rows[0] if k != "samples"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
+    with _atomic(path) as f:
         writer = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     return path
 
 
+def write_text(text: str, path: Path) -> Path:
+    """``text`` into ``path``, atomically (see ``write_csv``)."""
+    with _atomic(path) as f:
+        f.write(text)
+    return path
+
+
+class _atomic:
+    """``with _atomic(path) as f``: a text file in ``path``'s folder, fsynced and renamed over ``path`` on
+    success, removed on any error (Ctrl-C included)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> Any:
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        self.file = os.fdopen(fd, "w", newline="")
+        return self.file
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        try:
+            if kind is None:
+                self.file.flush()
+                os.fsync(self.file.fileno())
+            self.file.close()
+            if kind is None:
+                os.replace(self.tmp, self.path)
+        finally:
+            Path(self.tmp).unlink(missing_ok=True)  # gone already after the rename
+
+
+def check_folder(out: Path) -> Path:
+    """Create ``out`` if needed and prove it writable, before any training: a ValueError naming the problem
+    otherwise (a file where the folder should be, a folder that cannot be created or written)."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder; pass a folder for runs.csv and the tables")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ValueError(f"--out {out} cannot be written ({err.strerror or err}); pass a folder you can "
+                         "write to") from err
+    return out
+
+
 def read_runs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
     """The rows of one or more runs.csv files, typed as ``run_one`` returns them (without the samples).
 
-    A missing file, a missing column or a (data set, method, seed) run found twice raises a ValueError that
-    names the file, so two tables cannot be merged silently into one that counts a run twice.
+    A missing or unreadable file (binary, not UTF-8 text, not CSV), a missing column or a (data set, method,
+    seed) run found twice raises a ValueError that names the file, so two tables cannot be merged silently
+    into one that counts a run twice.
     """
     need = ("dataset", "method", "label", "device", *_TYPES)
     rows: list[dict[str, Any]] = []
@@ -144,19 +199,57 @@ def read_runs(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
     for path in map(Path, paths):
         if not path.is_file():
             raise ValueError(f"{path}: no such runs file; pass the runs.csv that a benchmark run wrote to --out")
-        with path.open(newline="") as f:
-            reader = csv.DictReader(f)
-            missing = [k for k in need if k not in (reader.fieldnames or [])]
-            if missing:
-                raise ValueError(f"{path}: not a benchmark runs.csv (missing columns {missing})")
-            for line, raw in enumerate(reader, start=2):
-                try:
-                    row = {**raw, **{k: cast(raw[k]) for k, cast in _TYPES.items()}}
-                except (TypeError, ValueError) as error:
-                    raise ValueError(f"{path}, line {line}: unreadable value ({error})") from None
-                key = (row["dataset"], row["method"], row["seed"])
-                if key in seen:
-                    raise ValueError(f"{path}, line {line}: run {key} is also in {seen[key]}; pass each run once")
-                seen[key] = path
-                rows.append(row)
+        try:
+            rows += _read_one(path, need, seen)
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise ValueError(f"{path}: not a benchmark runs.csv (it is not a readable CSV text file: {error}); "
+                             "pass the runs.csv that a benchmark run wrote to --out") from None
+        except OSError as error:
+            raise ValueError(f"{path} cannot be read ({error.strerror or error})") from error
     return rows
+
+
+def _read_one(path: Path, need: Sequence[str], seen: dict[tuple[str, str, int], Path]) -> list[dict[str, Any]]:
+    rows = []
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [k for k in need if k not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: not a benchmark runs.csv (missing columns {missing})")
+        for line, raw in enumerate(reader, start=2):
+            try:
+                row = {**raw, **{k: cast(raw[k]) for k, cast in _TYPES.items()}}
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"{path}, line {line}: unreadable value ({error})") from None
+            key = (row["dataset"], row["method"], row["seed"])
+            if key in seen:
+                raise ValueError(f"{path}, line {line}: run {key} is also in {seen[key]}; pass each run once")
+            seen[key] = path
+            rows.append(row)
+    return rows
+
+
+def earlier_runs(path: Path, planned: dict[tuple[str, str, int], int], overwrite: bool = False
+                 ) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The rows already in runs.csv ``path``, by (data set, method, seed); {} when there is none.
+
+    ``planned`` maps the runs about to be trained to their step counts. ValueError (before any training) when
+    one of them is already there, unless ``overwrite``, or when a row left in place has the same data set
+    and method but another step count: one table row would average the two budgets.
+    """
+    if not path.exists():
+        return {}
+    earlier = {(r["dataset"], r["method"], r["seed"]): r for r in read_runs([path])}
+    again = [key for key in planned if key in earlier]
+    if again and not overwrite:
+        raise ValueError(f"{path} already holds {len(again)} of the runs asked for, e.g. {again[0]} (data set, "
+                         "method, seed). Its rows are kept and new runs added, but a run is never trained twice "
+                         "silently: pass --overwrite to train them again and replace their rows, other --seeds or "
+                         "--methods to add new runs, or another --out")
+    budget = {(d, m): steps for (d, m, _), steps in planned.items()}
+    for key, row in earlier.items():
+        if key not in planned and budget.get(key[:2], row["steps"]) != row["steps"]:
+            raise ValueError(f"{path} holds {key[1]} on {key[0]} trained for {row['steps']} steps, but this run "
+                             f"trains it for {budget[key[:2]]}; one table row would average both budgets. Use the "
+                             "same --steps as that file's runs, or another --out")
+    return earlier

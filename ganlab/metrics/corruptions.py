@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data import ImageData
+from .inputs import as_int
 from .manifold import density_coverage, precision_recall
 from .moments import fid, inception_score, kid
 
@@ -96,9 +97,10 @@ def corrupt(kind: str, pool: ImageData, n: int, strength: float, seed: int = 0) 
         raise ValueError(f"corruption {kind!r} is unknown; use one of {sorted(CORRUPTIONS)}")
     if not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength={strength!r} must lie in [0, 1]")
+    n = as_int(n, "n", 1)
     if n > len(pool):
         raise ValueError(f"n={n} is larger than the pool ({len(pool)} images)")
-    return CORRUPTIONS[kind](pool, n, float(strength), torch.Generator().manual_seed(seed))
+    return CORRUPTIONS[kind](pool, n, float(strength), torch.Generator().manual_seed(as_int(seed, "seed")))
 
 
 def report(real_feats: Any, fake_feats: Any, fake_probs: Any = None, *, kid_subsets: int = 20,

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from .inputs import ArrayLike, as_pair
+from .inputs import ArrayLike, as_int, as_pair
 
 
 def _nearest_mode(samples: ArrayLike, modes: ArrayLike) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -43,8 +43,7 @@ def mode_coverage(samples: ArrayLike, modes: ArrayLike, std: float, min_count: i
     """
     if not (math.isfinite(std) and std > 0):
         raise ValueError(f"std={std!r} must be a positive number: the standard deviation of each mode")
-    if not (isinstance(min_count, int) and min_count >= 1):
-        raise ValueError(f"min_count={min_count!r} must be an integer ≥ 1")
+    min_count = as_int(min_count, "min_count", 1)
     nearest_dist, nearest, m = _nearest_mode(samples, modes)
     good = nearest_dist <= 3 * std
     counts = torch.bincount(nearest[good], minlength=m).double()  # (M,)

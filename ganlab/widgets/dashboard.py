@@ -12,6 +12,10 @@ is free, otherwise by the loop right before its next step, so it takes effect fr
 without ever blocking the browser. Pause stops after the step in progress; Step pauses and advances
 exactly one ``trainer.step()``; Reset pauses and rebuilds the models from the controls.
 Redraws are capped at ``max_fps`` per second; between redraws the loop only trains.
+
+One dashboard trains per kernel: building a new one (re-running its cell) stops the old one's loop,
+and pressing Start on any dashboard stops the one training before (``dashboard_runner.claim``); the
+stopped one says so in its status line. An error or interrupt in the loop is shown, never swallowed.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from ..remedies import build_trainer
 from ..train import Trainer
 from .dashboard_controls import REGULARISERS, build_controls, layout, preset, regulariser_fields, settings_config
 from .dashboard_draw import Painter, draw
-from .dashboard_runner import Runner
+from .dashboard_runner import Runner, claim
 from .dashboard_scene import Frame, capture, make_scene, track_divergence
 
 CONFIG_KNOBS = ("loss", "lr_d", "lr_g", "optimizer", "n_critic", "batch_size", "instance_noise")
@@ -68,6 +72,7 @@ class TrainingDashboard:
         self.redraw_seconds: deque[float] = deque(maxlen=200)  # capture + render time of recent redraws
         self.redraw_times: deque[float] = deque(maxlen=200)  # when they finished (time.monotonic())
         self.runner = Runner(self._train_chunk, self._show_error, self._loop_ended)
+        claim(self.runner)  # a dashboard built before (the same cell run again) stops training now
         self.trainer: Trainer | None = None
         self._wire()
         self.reset()
@@ -190,6 +195,7 @@ class TrainingDashboard:
         if self.running:
             return False
         self.controls["error"].value = ""  # before the thread starts: it may fail at once and report
+        self.controls["status"].value = "running"
         self._buttons(running=True)
         return self.runner.start()
 
@@ -273,13 +279,17 @@ class TrainingDashboard:
         self._buttons(running=False)
         if not self.controls["error"].value:
             self._guarded(self.redraw)  # the picture matches the step count the loop stopped at
-            self.controls["status"].value = "paused"
+            self.controls["status"].value = self.runner.stop_reason or "paused"
 
     def _buttons(self, running: bool) -> None:
         c = self.controls
         c["start"].disabled, c["pause"].disabled = running, not running
 
     def _show_error(self, err: BaseException) -> None:
-        self.controls["error"].value = (f"<span style='color:#b00020'><b>Training stopped — "
-                                        f"{type(err).__name__}:</b> {html.escape(str(err))}</span>")
-        self.controls["status"].value = "stopped by an error"
+        interrupted = isinstance(err, KeyboardInterrupt)
+        what = "interrupted" if interrupted else "stopped"
+        detail = str(err) or ("the step in progress may be half done; press Reset for a clean run"
+                              if interrupted else "")
+        self.controls["error"].value = (f"<span style='color:#b00020'><b>Training {what} — "
+                                        f"{type(err).__name__}:</b> {html.escape(detail)}</span>")
+        self.controls["status"].value = "interrupted" if interrupted else "stopped by an error"
