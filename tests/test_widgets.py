@@ -294,3 +294,22 @@ def test_diagnostics_line_names_a_pattern(dash: TrainingDashboard) -> None:
                    d_grad_norm=[1.0] * n, g_grad_norm=[1.0] * n)
     frame = dash.redraw()
     assert "pinned" in frame.diagnostics and "D(real) and D(fake)" in dash.controls["diagnostics"].value
+
+
+def test_a_divergence_puts_the_restored_config_back_on_the_knobs(dash: TrainingDashboard) -> None:
+    from ganlab.train import TrainingDiverged
+
+    dash.trainer.check_every = 10
+    dash.advance(10)  # a checked good state at the starting rates
+    start_lr = dash.trainer.cfg.lr_d
+    dash.controls["optimizer"].value = "sgd"
+    dash.controls["lr_d"].value = dash.controls["lr_d"].max  # as far as the slider goes
+    dash.controls["lr_g"].value = dash.controls["lr_g"].max
+    dash.trainer.update(lr_d=1e3, lr_g=1e3)  # beyond the slider: diverges within a few steps
+    with pytest.raises(TrainingDiverged):
+        dash.advance(200)
+    assert dash.trainer.cfg.optimizer == "adam" and dash.trainer.cfg.lr_d == start_lr
+    assert dash.controls["optimizer"].value == "adam"
+    assert dash.controls["lr_d"].value == pytest.approx(start_lr)
+    dash.advance(5)  # and it trains on from there
+    assert dash.trainer.step_count >= 15

@@ -26,29 +26,14 @@ import time
 from collections import deque
 from typing import Any
 
-from torch import nn
-from torch.nn.utils import parametrize
-
-from ..nets import apply_spectral_norm
 from ..remedies import build_trainer
-from ..train import Trainer
+from ..train import Trainer, TrainingDiverged
 from .dashboard_controls import REGULARISERS, build_controls, layout, preset, regulariser_fields, settings_config
 from .dashboard_draw import Painter, draw
 from .dashboard_runner import Runner, claim
 from .dashboard_scene import Frame, capture, make_scene, track_divergence
 
 CONFIG_KNOBS = ("loss", "lr_d", "lr_g", "optimizer", "n_critic", "batch_size", "instance_noise")
-
-
-def set_spectral_norm(discriminator: nn.Module, on: bool) -> None:
-    """Switch spectral normalisation of D's layers on or off in place, keeping the weights and their
-    Parameter objects (so the optimizer and its moments carry on). Off keeps the normalised weights."""
-    wrapped = [m for m in discriminator.modules() if parametrize.is_parametrized(m, "weight")]
-    if on and not wrapped:
-        apply_spectral_norm(discriminator)
-    elif not on:
-        for module in wrapped:
-            parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
 
 
 class TrainingDashboard:
@@ -98,11 +83,15 @@ class TrainingDashboard:
         self.runner.pause()
         every = self.controls["steps_per_redraw"].value
         with self._lock:
-            for i in range(1, steps + 1):
-                self._apply_pending()
-                self.trainer.step()
-                if i % every == 0:
-                    track_divergence(self.trainer, self.scene)
+            try:
+                for i in range(1, steps + 1):
+                    self._apply_pending()
+                    self.trainer.step()
+                    if i % every == 0:
+                        track_divergence(self.trainer, self.scene)
+            except TrainingDiverged:
+                self._show_config()  # the knobs show the config the restore put back
+                raise
         return self.redraw()
 
     def figure(self) -> Any:
@@ -182,12 +171,7 @@ class TrainingDashboard:
             changes, self._pending = self._pending, {}
         if not changes or self.trainer is None:
             return
-        t = self.trainer
-        self.trainer.update(**changes)
-        if "spectral_norm" in changes:
-            set_spectral_norm(t.discriminator, changes["spectral_norm"])
-            t.flush()
-            t._good = t.state_dict()  # D's state-dict keys changed; keep the divergence restore point usable
+        self.trainer.update(**changes)  # spectral norm too: update switches it on D's layers in place
 
     # ------------------------------------------------------------------ buttons
     def start(self) -> bool:
@@ -285,7 +269,21 @@ class TrainingDashboard:
         c = self.controls
         c["start"].disabled, c["pause"].disabled = running, not running
 
+    def _show_config(self) -> None:
+        """Put the trainer's config back on the knobs (after a divergence restore undid knob changes)."""
+        if self.trainer is None:
+            return
+        self._quiet = True
+        try:
+            for name in CONFIG_KNOBS:
+                if name in self.controls and self.controls[name].value != getattr(self.trainer.cfg, name):
+                    self.controls[name].value = getattr(self.trainer.cfg, name)
+        finally:
+            self._quiet = False
+
     def _show_error(self, err: BaseException) -> None:
+        if isinstance(err, TrainingDiverged):
+            self._show_config()  # the restore put back the config of the last good state: show it
         interrupted = isinstance(err, KeyboardInterrupt)
         what = "interrupted" if interrupted else "stopped"
         detail = str(err) or ("the step in progress may be half done; press Reset for a clean run"

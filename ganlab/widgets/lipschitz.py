@@ -43,18 +43,11 @@ def lipschitz_trainer(method: str = "gp", strength: float | None = None, seed: i
 def set_lipschitz(trainer: Trainer, method: str, strength: float | None = None) -> None:
     """Switch the running trainer to ``method`` (one of ``LIPSCHITZ``) at ``strength`` (its c or λ; None:
     the paper's value), in place. D's weights, G and both optimisers carry on."""
-    from .dashboard import set_spectral_norm
-
     if method not in LIPSCHITZ:
         raise ValueError(f"method={method!r} is not a Lipschitz method; use one of {LIPSCHITZ}")
     fields = get_recipe(method).config(strength)
     changes = {k: fields[k] for k in LIVE_FIELDS if k in fields}
-    was_normalised = trainer.cfg.spectral_norm
-    trainer.update(**changes)
-    if changes["spectral_norm"] != was_normalised:
-        set_spectral_norm(trainer.discriminator, changes["spectral_norm"])
-        trainer.flush()
-        trainer._good = trainer.state_dict()  # D's state-dict keys changed; keep the divergence restore point usable
+    trainer.update(**changes)  # switches spectral norm on D's layers in place and keeps restores usable
 
 
 @dataclass
