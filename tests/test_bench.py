@@ -107,3 +107,16 @@ def test_seed_loop_runs_across_an_epoch_boundary():
     stats = [loop.step() for _ in range(5)]
     assert all(isinstance(v, float) for s in stats for v in s)
     loop.close()
+
+
+def test_batched_row_compares_stacked_runs_with_the_same_runs_in_turn(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    assert main(["--device", "cpu", "--steps", "1", "--models", "toy_batched", "--json", str(path)]) == 0
+    result = json.loads(path.read_text())
+    rates = {r["method"]: r["steps_per_s"] for r in result["rows"]}
+    assert list(rates) == ["sequential", "batched", "batched_vmap"]
+    assert {r["model"] for r in result["rows"]} == {"toy_batched"}
+    assert result["ratios"]["toy_batched"] == pytest.approx(rates["batched"] / rates["sequential"])
+    assert result["speedup"] is None  # the seed MLP GAN was not measured
+    out = capsys.readouterr().out
+    assert "| toy_batched | sequential | 256 |" in out and "batched runs" in out

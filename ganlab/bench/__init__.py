@@ -1,9 +1,15 @@
-"""``python -m ganlab.bench`` (``make bench``): the seed notebook's loop against ``ganlab.Trainer``.
+"""``python -m ganlab.bench`` (``make bench``): the seed notebook's loop against ``ganlab.Trainer``, and
+many small runs one after another against the same runs stacked into one model.
 
 In one run on one device, for each model (the seed's MLP GAN on Fashion-MNIST, the DCGAN pair, the
 2-D toy GAN on ring8), both methods train the same networks at the same batch size:
   - ``seed_loop``: the seed's loop as written (``ganlab.bench.seed_loop``), the 1× baseline;
   - ``ganlab``: ``Trainer.step`` (resident data, fused Adam, no host syncs, a CUDA graph on CUDA).
+The ``toy_batched`` row trains k = 10 runs of the mode-collapse benchmark's plain GAN recipe (grid25, its own
+batch size, not ``--batch-size``), each "step" advancing all 10 runs (``ganlab.bench.batched``):
+  - ``sequential``: 10 lone ``Trainer``s stepped in turn, the 1× baseline;
+  - ``batched``: one ``ganlab.batched.BatchedTrainer`` (batched layers); ``batched_vmap``: the same with
+    ``torch.func.vmap`` nets, the alternative it was measured against.
 Each method is built and warmed up (not timed) and its peak memory taken alone: the growth of
 ``torch.cuda.max_memory_allocated`` on CUDA, of the main process's peak RSS on CPU. Then the methods
 take turns over the timed steps in ``ROUNDS`` chunks, so a shared machine's changing load falls on
@@ -38,12 +44,14 @@ from ..data import ImageData
 
 EPOCH_SAMPLES = 60_000  # an epoch of Fashion-MNIST; the toy loader gets as many points
 ROUNDS = 3  # the methods take turns in this many chunks of the timed steps
-MODELS = ("mlp", "dcgan", "toy")
+MODELS = ("mlp", "dcgan", "toy", "toy_batched")
 # (timed steps, warm-up steps) per model and device kind; ≤ 5 min in all on a 2-core CPU.
 DEFAULT_STEPS = {
-    "cpu": {"mlp": (300, 20), "dcgan": (12, 3), "toy": (500, 50)},
-    "cuda": {"mlp": (2000, 50), "dcgan": (500, 20), "toy": (2000, 50)},
+    "cpu": {"mlp": (300, 20), "dcgan": (12, 3), "toy": (500, 50), "toy_batched": (30, 3)},
+    "cuda": {"mlp": (2000, 50), "dcgan": (500, 20), "toy": (2000, 50), "toy_batched": (300, 10)},
 }
+# (method, baseline) of each model's ratio; models not named here compare ganlab with the seed loop.
+COMPARED = {"toy_batched": ("batched", "sequential")}
 
 
 def config_for(model: str, device: torch.device, batch_size: int = 64) -> GANConfig:
@@ -217,18 +225,33 @@ def run(device: str = "auto", steps: int | None = None, models: tuple[str, ...] 
     rows: list[Row] = []
     for model in models:
         n, warmup = defaults[model] if steps is None else (steps, min(defaults[model][1], max(2, steps // 5)))
-        cfg = config_for(model, dev, batch_size)
-        seed_data, ganlab_data = data[model]
-        builders = [partial(seed_method, cfg, seed_data), partial(ganlab_method, cfg, ganlab_data)]
+        if model == "toy_batched":
+            from . import batched
+
+            cfg = batched.config(dev)
+            builders = batched.builders(cfg)
+        else:
+            cfg = config_for(model, dev, batch_size)
+            seed_data, ganlab_data = data[model]
+            builders = [partial(seed_method, cfg, seed_data), partial(ganlab_method, cfg, ganlab_data)]
         if dev.type == "cuda" and model == "dcgan":
             builders.append(partial(ganlab_method, dataclasses.replace(cfg, bf16=True), ganlab_data, "ganlab_bf16"))
-        rows += measure(cfg, builders, n, warmup)
+        measured = measure(cfg, builders, n, warmup)
+        rows += [dataclasses.replace(r, model=model) for r in measured]  # toy_batched's cfg.model is "toy"
         for row in rows[-len(builders):]:
             log(_line(row))
-    ratios = {m: _rate(rows, m, "ganlab") / _rate(rows, m, "seed_loop") for m in models}
+        if model in COMPARED:
+            log(f"  {model}: {COMPARED[model][0]} / {COMPARED[model][1]} = "
+                f"{_rate(rows, model, COMPARED[model][0]) / _rate(rows, model, COMPARED[model][1]):.2f}× the runs per "
+                f"second, measured in turns in this process")
+    ratios = {m: _rate(rows, m, COMPARED.get(m, ("ganlab",))[0]) / _rate(rows, m, _baseline(m)) for m in models}
     meta["load_average_after"] = _load()
     return {**meta, "rows": [dataclasses.asdict(r) for r in rows], "ratios": ratios,
             "speedup": ratios.get("mlp")}
+
+
+def _baseline(model: str) -> str:
+    return COMPARED.get(model, ("ganlab", "seed_loop"))[1]
 
 
 def _rate(rows: list[Row], model: str, method: str) -> float:
@@ -266,10 +289,12 @@ def table(result: dict[str, Any]) -> str:
     """The result as a Markdown table (device, date, steps/s, ratio), ready for the README."""
     lines = [f"{result['device_name']} ({result['device']}, {result['threads']} threads), {result['date'][:10]}, "
              f"torch {result['torch']}", "",
-             "| model | method | batch | steps/s | s/epoch | peak memory (MB) | of which data | × seed loop |",
+             "× baseline: against the seed loop; for toy_batched, against the same 10 runs trained one after "
+             "another (a toy_batched step advances all 10 runs).", "",
+             "| model | method | batch | steps/s | s/epoch | peak memory (MB) | of which data | × baseline |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for row in result["rows"]:
-        base = _rate([Row(**r) for r in result["rows"]], row["model"], "seed_loop")
+        base = _rate([Row(**r) for r in result["rows"]], row["model"], _baseline(row["model"]))
         lines.append(f"| {row['model']} | {row['method']} | {row['batch_size']} | {row['steps_per_s']:.1f} | "
                      f"{row['s_per_epoch']:.1f} | {row['peak_memory_mb']:.0f} | {row['data_mb']:.0f} | "
                      f"{row['steps_per_s'] / base:.2f} |")
@@ -278,7 +303,8 @@ def table(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ganlab.bench",
-                                     description="Time the seed notebook's loop against ganlab.Trainer.")
+                                     description="Time the seed notebook's loop against ganlab.Trainer, and "
+                                                 "10 toy runs one after another against them batched.")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, mps")
     parser.add_argument("--steps", type=int, default=None,
                         help="timed steps per measurement (default: per model and device, see DEFAULT_STEPS)")
@@ -292,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     if result["speedup"] is not None:
         print(f"\nspeedup (seed MLP GAN, batch {args.batch_size}, ganlab / seed loop): {result['speedup']:.2f}×")
+    if "toy_batched" in result["ratios"]:
+        print(f"batched runs (10 toy GANs stacked / one after another): {result['ratios']['toy_batched']:.2f}×")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))
