@@ -288,7 +288,7 @@ def seed_configs(cfg: GANConfig, seeds: Sequence[int], **per_run: Sequence[float
 class LinearDecay:
     """``on_step_end``: every learning rate falls linearly to 0 over the last ``fraction`` of ``total`` steps.
 
-    The rule of ``ganlab.experiments.mode_collapse.LinearDecay``, for either trainer (it reads ``step_count``
+    The mode-collapse benchmark's schedule, for either trainer (it reads ``step_count``
     and the ``param_groups`` of ``opt_g`` and ``opt_d``; a (k,) learning rate is scaled as a whole).
     """
 

@@ -45,6 +45,7 @@ from typing import Any
 import torch
 
 from .. import toy
+from ..batched import LinearDecay  # the schedule of every run here, lone or batched
 from ..config import GANConfig, resolve_device
 from ..metrics import mode_coverage
 from ..remedies import build_trainer
@@ -108,22 +109,6 @@ ABLATION: dict[str, Method] = {
 }
 DEFAULT_METHODS = tuple(METHODS)
 METHODS.update(ABLATION)
-
-
-class LinearDecay:
-    """``on_step_end`` callback: both learning rates fall linearly to 0 over the last ``fraction`` of ``total``."""
-
-    def __init__(self, trainer: Trainer, total: int, fraction: float = DECAY) -> None:
-        self.total, self.fraction = total, fraction
-        self.start = {id(opt): [g["lr"] for g in opt.param_groups] for opt in (trainer.opt_g, trainer.opt_d)}
-
-    def __call__(self, t: Trainer) -> None:
-        if self.fraction <= 0:
-            return
-        scale = min(1.0, max(0.0, (self.total - t.step_count) / (self.fraction * self.total)))
-        for opt in (t.opt_g, t.opt_d):
-            for group, lr in zip(opt.param_groups, self.start[id(opt)]):
-                group["lr"] = lr * scale
 
 
 def config(dataset: str, method: str = "gan", seed: int = 0, device: str = "auto") -> GANConfig:
