@@ -1,4 +1,9 @@
-"""Building blocks shared by the networks: initialisation and spectral normalisation."""
+"""Building blocks shared by the networks: initialisation, spectral normalisation, conditional BatchNorm.
+
+The layers of the scale-era architectures live in files named for them and are re-exported here:
+``pixel_norm`` and ``modulated_conv2d`` (``nets.style``), ``SelfAttention`` (``nets.attention``) and
+``orthogonal_penalty`` (``nets.orthogonal``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,13 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
+
+from .attention import SelfAttention
+from .orthogonal import orthogonal_penalty
+from .style import modulated_conv2d, pixel_norm
+
+__all__ = ["dcgan_init", "apply_spectral_norm", "set_spectral_norm", "activation", "ConditionalBatchNorm2d",
+           "SelfAttention", "orthogonal_penalty", "modulated_conv2d", "pixel_norm"]
 
 _WEIGHTED = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding)
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
