@@ -10,9 +10,9 @@ statistics stay there as tensors until a log point (every ``check_every`` steps,
 ``fit``, or when ``history`` is read) copies them to the host in one go. At each log point the
 statistics are checked for NaN/inf; a bad value restores the last checked state (weights, optimizers,
 random state, remedy state and the config it was taken with: ``ganlab.train_state``) and raises
-``TrainingDiverged`` naming the step and the config changes it undid. ``ganlab.fast`` adds fused Adam,
-one D pass over real and fake where that is exact, and on CUDA the whole step replayed as one CUDA graph
-(``Trainer.fast_path``).
+``TrainingDiverged`` naming the step and the config changes it undid. ``ganlab.fast`` adds fused Adam and
+one D pass over real and fake where that is exact; ``ganlab.graph`` replays the whole step as one CUDA graph
+on CUDA (``Trainer.fast_path``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from . import train_state
 from .checkpoint import write_checkpoint
 from .config import GANConfig, resolve_device
 from .data import DATASETS, ImageData, load_images
-from .fast import Stepper
+from .graph import Stepper
 from .losses import Objective, get_objective
 from .nets import build_models
 from .train_state import LIVE_FIELDS, STATS, apply_config, capture, check_live, make_optimizer, restore
@@ -97,7 +97,7 @@ class Trainer:
         self._pending: list[Tensor] = []
         self._history: dict[str, list[float]] = {k: [] for k in STATS}
         self.callbacks: dict[str, list[Callable[[Trainer], None]]] = {e: [] for e in EVENTS}
-        self._stepper = Stepper(cuda_graph)  # ganlab.fast: CUDA-graph replay of `updates` when possible
+        self._stepper = Stepper(cuda_graph)  # ganlab.graph: CUDA-graph replay of `updates` when possible
         self.parts: dict[str, Any] = {}  # name → object with state_dict()/load_state_dict(): see register_state
         self._good = self.state_dict()
 
@@ -163,12 +163,12 @@ class Trainer:
 
     @property
     def fast_path(self) -> str:
-        """How the next step runs: "cuda-graph", or "eager: <why not>" (see ``ganlab.fast``)."""
+        """How the next step runs: "cuda-graph", or "eager: <why not>" (see ``ganlab.graph``)."""
         return self._stepper.describe(self)
 
     def drop_graph(self) -> None:
         """Capture the step again before the next replay: for changes the setup fingerprint of
-        ``ganlab.fast`` cannot see (a number held in a custom hook's closure, say)."""
+        ``ganlab.graph`` cannot see (a number held in a custom hook's closure, say)."""
         self.graph_generation = getattr(self, "graph_generation", 0) + 1
 
     # ------------------------------------------------------------------ the loop

@@ -10,16 +10,13 @@ import torch
 from ganlab import GANConfig, Trainer
 from ganlab import train as train_module
 from ganlab.fast import (
-    CudaGraphs,
-    Stepper,
-    _capturable,
-    _Setup,
     adam_options,
     autocast,
     discriminate,
     eager_reason,
     per_sample,
 )
+from ganlab.graph import CudaGraphs, Stepper, _capturable, _Setup
 from ganlab.nets import apply_spectral_norm, build_models
 from ganlab.remedies import REMEDIES, build_trainer
 from ganlab.train import make_optimizer
@@ -138,15 +135,15 @@ def test_custom_steps_and_unfused_optimizers_stay_eager():
 
 def test_setup_changes_are_noticed(tiny_images):
     trainer = Trainer(small_cfg(), data=tiny_images, progress=False)
-    before = _Setup.of(trainer)
+    before = _Setup(trainer)
     assert before.holds(trainer)
     trainer.update(real_label=1.0)  # a slider move: the value baked into a captured graph would be stale
     assert not before.holds(trainer)
     trainer.fit(steps=1)  # optimizer state now exists
-    after_update = _Setup.of(trainer)
+    after_update = _Setup(trainer)
     trainer.load_state_dict(trainer.state_dict())  # fresh optimizer state tensors
     assert not after_update.holds(trainer)
-    live = _Setup.of(trainer)
+    live = _Setup(trainer)
     trainer.opt_d.param_groups[0]["lr"] = 1e-3  # learning rates are read live by the graph
     assert live.holds(trainer)
 
@@ -329,7 +326,7 @@ def test_module_changes_are_part_of_the_setup(tiny_images):
     checks = []
 
     def changed(change):
-        setup = _Setup.of(trainer)
+        setup = _Setup(trainer)
         assert setup.holds(trainer)
         change()
         checks.append(not setup.holds(trainer))

@@ -36,6 +36,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("env", "unit", "notebooks", "bench", "compare")
@@ -76,6 +77,12 @@ def pytest_counts(log: Path) -> dict[str, int]:
     text = log.read_text(errors="replace").strip().splitlines()
     last = next((line for line in reversed(text) if re.search(r"\d+ (passed|failed|error)", line)), "")
     return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|skipped|errors?|xfailed)", last)}
+
+
+def run_pytest(py: str, args: list[str], log: Path, env: dict[str, str] | None) -> dict[str, Any]:
+    """One pytest section (quiet, no random order, no cache files left behind): its result and counts."""
+    code, secs = run([py, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", *args], log, env)
+    return {"ok": code == 0, "exit": code, "seconds": round(secs), **pytest_counts(log)}
 
 
 def use_bundle(bundle: Path | None, env: dict[str, str]) -> list[str]:
@@ -224,10 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             log = args.out / "unit.log"
             xdist = ["-n", str(args.workers)] if args.workers > 1 and not missing(("xdist",)) else []
             tests = ["tests/test_fast.py"] if args.quick else ["tests"]
-            code, secs = run([py, "-m", "pytest", "-q", "-m", "not e2e", "-p", "no:randomly", "-p", "no:cacheprovider",
-                              "-rs", *xdist, *tests], log, threads)
-            counts = pytest_counts(log)
-            results["unit"] = {"ok": code == 0, "exit": code, "seconds": round(secs), **counts}
+            results["unit"] = run_pytest(py, ["-m", "not e2e", "-rs", *xdist, *tests], log, threads)
     if "notebooks" in sections:
         need = missing(NOTEBOOK_NEEDS)
         if need:
@@ -238,10 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             xdist = ["-n", str(args.workers), "--dist", "loadfile"] if parallel else []
             books = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.ipynb"))
             books = books[:1] if args.quick else books
-            code, secs = run([py, "-m", "pytest", "-q", "--nbval-lax", "--nbval-current-env", "-p", "no:randomly",
-                              "-p", "no:cacheprovider", "--durations=0", *xdist, *books], log,
-                             dict(threads, GANLAB_FAST="1"))
-            results["notebooks"] = {"ok": code == 0, "exit": code, "seconds": round(secs), **pytest_counts(log)}
+            results["notebooks"] = run_pytest(py, ["--nbval-lax", "--nbval-current-env", "--durations=0", *xdist,
+                                                   *books], log, dict(threads, GANLAB_FAST="1"))
     if "bench" in sections:
         log, out = args.out / "bench.log", args.out / "bench.json"
         quick = ["--steps", "10", "--models", "toy"] if args.quick else []
