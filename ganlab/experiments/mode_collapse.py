@@ -2,7 +2,7 @@
 
     python -m ganlab.experiments.mode_collapse [--quick] [--seeds 10] [--steps N] [--device auto]
                                                [--methods gan,pacgan4,...] [--workers W] [--out artifacts]
-                                               [--overwrite]
+                                               [--overwrite] [--sequential]
     python -m ganlab.experiments.mode_collapse --report RUNS_CSV [RUNS_CSV ...] [--out artifacts]
 
 For each data set (``ring8``: 8 Gaussians of std 0.01 on the unit circle; ``grid25``: 25 Gaussians of std
@@ -17,6 +17,16 @@ refused at once); each run is written to runs.csv as it finishes (atomically), s
 the runs under way; a runs.csv already in ``--out`` is kept and added to, and the summaries cover all of its
 rows, so method subsets run one after another build one table. A (data set, method, seed) run that runs.csv
 already holds is refused before training unless ``--overwrite`` says to train it again and replace its row.
+
+Seeds batched: a method whose recipe ``ganlab.batched`` can stack (the plain GAN, ``gan_5x``, ``best`` and its
+ablations: toy nets, Adam, R1, n_critic) trains all its seeds of one data set as one ``BatchedTrainer``, which
+gives each seed the run a lone ``Trainer`` would (to float rounding; tests/test_batched.py) at a fraction of the
+per-op overhead. Rounding is not nothing over 2,000 Adam steps: an element whose gradient is near zero gets an
+update of about ±lr whose sign rounding decides (measured on ring8, seed 1: weights equal to 1e-7 for 16 steps,
+then 1e-4 apart by step 20), so a batched run is another draw of the same run's noise, not its copy; compare
+tables within their seed spread. The remedies are written for a lone trainer and run one seed at a time.
+``--sequential`` trains every run alone, as before, for comparison. A batched row's ``seconds`` is the batch's
+wall time divided by its runs (``batch`` says how many ran together); the closing lines print each method's cost.
 
 ``--methods ablation`` runs ``best`` beside four copies of it that each lack one ingredient (``ABLATION``).
 
@@ -45,7 +55,7 @@ from typing import Any
 import torch
 
 from .. import toy
-from ..batched import LinearDecay  # the schedule of every run here, lone or batched
+from ..batched import LinearDecay, check_batchable, seed_configs, train_batched
 from ..config import GANConfig, resolve_device
 from ..metrics import mode_coverage
 from ..remedies import build_trainer
@@ -140,24 +150,80 @@ def run_one(dataset: str, method: str, seed: int, steps: int = STEPS, device: st
     t.fit(steps=steps)
     samples = t.sample(n_samples)
     seconds = time.perf_counter() - start
+    return _row(dataset, method, seed, steps, str(t.device), samples, seconds, batch=1)
+
+
+def _row(dataset: str, method: str, seed: int, steps: int, device: str, samples: torch.Tensor, seconds: float,
+         batch: int) -> dict[str, Any]:
+    """A runs.csv row: the run's scores on ``samples`` (n, 2), its wall time and how many runs trained with it."""
     dist = toy.get(dataset)
     score = mode_coverage(samples, dist.modes, dist.std)
     return {"dataset": dataset, "method": method, "label": METHODS[method].label, "seed": seed, "steps": steps,
-            "device": str(t.device), "modes": score["modes"], "high_quality": 100 * score["high_quality"],
-            "reverse_kl": score["reverse_kl"], "seconds": seconds, "samples": samples}
+            "device": device, "modes": score["modes"], "high_quality": 100 * score["high_quality"],
+            "reverse_kl": score["reverse_kl"], "seconds": seconds, "batch": batch, "samples": samples}
 
 
-def _run_job(job: tuple[str, str, int, int, str, int]) -> dict[str, Any]:
+def batchable(method: str) -> bool:
+    """True when ``method``'s seeds can train as one ``BatchedTrainer`` (no remedy, a recipe it can stack)."""
+    if METHODS[method].remedies:
+        return False
+    try:
+        check_batchable(seed_configs(config("ring8", method, device="cpu"), [0, 1]))
+    except ValueError:
+        return False
+    return True
+
+
+def run_batch(dataset: str, method: str, seeds: Sequence[int], steps: int = STEPS, device: str = "auto",
+              n_samples: int = N_SAMPLES) -> list[dict[str, Any]]:
+    """Train ``method``'s runs for ``seeds`` as one batch and score each; one row per seed, as ``run_one``'s.
+
+    Run s is the run ``run_one(dataset, method, s, ...)`` trains (same initial weights, random streams,
+    schedule and samples), up to float rounding; each row's ``seconds`` is the batch's wall time / len(seeds).
+    """
+    start = time.perf_counter()
+    steps = round(steps * METHODS[method].steps_scale)
+    batch = train_batched(config(dataset, method, 0, device), list(seeds), steps, DECAY)
+    samples = batch.sample(n_samples)  # (k, n_samples, 2): run s's as its lone Trainer's sample(n) draws them
+    seconds = (time.perf_counter() - start) / len(seeds)
+    return [_row(dataset, method, seed, steps, str(batch.device), samples[s], seconds, batch=len(seeds))
+            for s, seed in enumerate(seeds)]
+
+
+Job = tuple[str, str, tuple[int, ...], int, str, int]  # (dataset, method, seeds, steps, device, n_samples)
+
+
+def _run_job(job: Job) -> list[dict[str, Any]]:
+    """One lone run (one seed) or one batch (several seeds of a batchable method); its rows."""
     torch.set_num_threads(1)  # one process per core: tiny nets gain nothing from intra-op threads
-    return run_one(*job)
+    dataset, method, seeds, steps, device, n_samples = job
+    if len(seeds) == 1:
+        return [run_one(dataset, method, seeds[0], steps, device, n_samples)]
+    return run_batch(dataset, method, seeds, steps, device, n_samples)
+
+
+def plan(datasets: Sequence[str], methods: Sequence[str], seeds: int, steps: int, device: str, n_samples: int,
+         sequential: bool = False) -> list[Job]:
+    """The jobs of a benchmark: per (data set, method) one batch of every seed where the method batches (and
+    ``sequential`` is off), else one job per seed. Batches come first: the longest jobs start earliest."""
+    jobs = []
+    for d in datasets:
+        for m in methods:
+            if not sequential and seeds > 1 and batchable(m):
+                jobs.append((d, m, tuple(range(seeds)), steps, device, n_samples))
+            else:
+                jobs.extend((d, m, (s,), steps, device, n_samples) for s in range(seeds))
+    return sorted(jobs, key=lambda job: -len(job[2]))
 
 
 def run_all(datasets: Sequence[str] = DATASETS, methods: Sequence[str] = DEFAULT_METHODS, seeds: int = 10,
             steps: int = STEPS, device: str = "auto", workers: int = 1, n_samples: int = N_SAMPLES,
-            progress: bool = True, on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Every (data set, method, seed) run, in ``workers`` processes; rows in a fixed order.
+            progress: bool = True, on_row: Callable[[dict[str, Any]], None] | None = None,
+            sequential: bool = False) -> list[dict[str, Any]]:
+    """Every (data set, method, seed) run, in ``workers`` processes; rows in (data set, method, seed) order.
 
-    ``on_row(row)`` is called as each run finishes (``main`` uses it to keep a partial CSV).
+    Seeds of a batchable method train as one batch unless ``sequential`` (``plan``). ``on_row(row)`` is called
+    as each run finishes (``main`` uses it to keep a partial CSV).
     """
     if not datasets or not methods:
         raise ValueError(f"nothing to run: datasets={list(datasets)}, methods={list(methods)}; "
@@ -168,21 +234,37 @@ def run_all(datasets: Sequence[str] = DATASETS, methods: Sequence[str] = DEFAULT
         config(datasets[0], name)
     from tqdm.auto import tqdm
 
-    jobs = [(d, m, s, steps, device, n_samples) for d in datasets for m in methods for s in range(seeds)]
-    bar = tqdm(total=len(jobs), disable=not progress, desc="mode-collapse runs", unit="run")
+    jobs = plan(datasets, methods, seeds, steps, device, n_samples, sequential)
+    bar = tqdm(total=len(datasets) * len(methods) * seeds, disable=not progress, desc="mode-collapse runs",
+               unit="run")
     rows = []
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
     try:
-        for row in (pool.map(_run_job, jobs) if pool is not None else (run_one(*job) for job in jobs)):
-            rows.append(row)
-            if on_row is not None:
-                on_row(row)
-            bar.update(1)
+        for job_rows in (pool.map(_run_job, jobs) if pool is not None else map(_run_job, jobs)):
+            for row in job_rows:
+                rows.append(row)
+                if on_row is not None:
+                    on_row(row)
+                bar.update(1)
     finally:  # on an error (or Ctrl-C) the runs not yet started are dropped instead of awaited
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
-    return rows
+    order = {(d, m): i for i, (d, m) in enumerate((d, m) for d in datasets for m in methods)}
+    return sorted(rows, key=lambda r: (order[r["dataset"], r["method"]], r["seed"]))
+
+
+def costs(rows: Sequence[dict[str, Any]]) -> str:
+    """What each method cost in these rows: runs, how they ran (batched or alone) and the summed run seconds."""
+    per: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        per.setdefault(row["method"], []).append(row)
+    lines = [f"{'method':26s} {'runs':>5s} {'how':>12s} {'seconds':>9s} {'s/run':>7s}"]
+    for method, runs in per.items():
+        total = sum(float(r["seconds"]) for r in runs)
+        how = "alone" if all(int(r["batch"]) == 1 for r in runs) else f"batches of {max(int(r['batch']) for r in runs)}"
+        lines.append(f"{method:26s} {len(runs):5d} {how:>12s} {total:9.0f} {total / len(runs):7.1f}")
+    return "\n".join(lines)
 
 
 def save(rows: Sequence[dict[str, Any]], out: Path) -> dict[str, Path]:
@@ -228,6 +310,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--overwrite", action="store_true",
                    help="train again runs (data set, method, seed) that --out's runs.csv already holds and replace "
                         "their rows as the new runs finish; without it such a run is refused before any training")
+    p.add_argument("--sequential", action="store_true",
+                   help="train every run alone, as before batching (to compare times and tables); by default the "
+                        "seeds of a method that ganlab.batched can stack train as one batch")
     p.add_argument("--report", nargs="+", metavar="RUNS_CSV",
                    help="train nothing: rebuild the tables and figure from these runs.csv files (merged)")
     args = p.parse_args(argv)
@@ -279,12 +364,13 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
               file=sys.stderr, flush=True)
 
     rows = run_all(args.datasets, args.methods, args.seeds, args.steps, device, args.workers, args.samples,
-                   progress=sys.stderr.isatty(), on_row=keep)
+                   progress=sys.stderr.isatty(), on_row=keep, sequential=args.sequential)
     wall = time.perf_counter() - start
     every = list(table.values())
     summary = summarise(every)
     print(format_table(summary))
     paths = save(every, out)
+    print("\nWhat each method cost (this invocation; a batch's wall time is shared among its runs):\n" + costs(rows))
     print(f"\n{len(rows)} runs in {wall:.0f} s wall ({args.workers} workers, {device}), beside "
           f"{len(every) - len(rows)} earlier runs from {runs_path}; wrote " + ", ".join(str(p) for p in paths.values()))
     return summary
