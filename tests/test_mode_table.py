@@ -136,8 +136,9 @@ def _fake_run(calls: list | None = None, fail_at: int | None = None):
 
 
 def _cli(out, methods: str, *extra: str) -> list:
+    # --sequential: every run goes through run_one, the stand-in (batched seeds are tests/test_mode_collapse.py's)
     return mc.main(["--seeds", "2", "--steps", "3", "--methods", methods, "--datasets", "ring8", "--workers", "1",
-                    "--out", str(out), *extra])
+                    "--out", str(out), "--sequential", *extra])
 
 
 def test_a_second_run_into_the_same_out_adds_its_runs(tmp_path, monkeypatch) -> None:

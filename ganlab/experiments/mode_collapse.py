@@ -262,7 +262,8 @@ def costs(rows: Sequence[dict[str, Any]]) -> str:
     lines = [f"{'method':26s} {'runs':>5s} {'how':>12s} {'seconds':>9s} {'s/run':>7s}"]
     for method, runs in per.items():
         total = sum(float(r["seconds"]) for r in runs)
-        how = "alone" if all(int(r["batch"]) == 1 for r in runs) else f"batches of {max(int(r['batch']) for r in runs)}"
+        size = max(int(r.get("batch") or 1) for r in runs)  # rows without the column ran alone
+        how = "alone" if size == 1 else f"batches of {size}"
         lines.append(f"{method:26s} {len(runs):5d} {how:>12s} {total:9.0f} {total / len(runs):7.1f}")
     return "\n".join(lines)
 
