@@ -329,6 +329,19 @@ def test_evaluation_helpers_run_on_a_trained_model(labelled):
     assert code_sweep(info, 1, torch.linspace(-1, 1, 3), n_rows=2).shape == (6, 1, 28, 28)
 
 
+def test_truncation_curve_reports_precision_and_recall_when_given_real_features(labelled):
+    t = _trainer("projection", labelled)
+    t.fit(steps=2)
+    clf, real = _GreyLevelClassifier(), (labelled.images.mean(dim=(1, 2, 3))[:, None], labelled.labels)
+    curve = truncation_curve(t, clf, [0.5, math.inf], n_per_class=5, seed=3, real=real)
+    for i, threshold in enumerate((0.5, math.inf)):  # each point is evaluate_classes at that threshold
+        row = evaluate_classes(t, clf, 5, threshold, seed=3, real=real)
+        for key in ("fidelity", "diversity", "precision", "recall"):
+            assert_close(curve[key][i], row[key], rtol=1e-12, atol=1e-12)
+    assert curve["diversity"][0] < curve["diversity"][1]  # ψ = 0.5 squeezes z, so the samples spread less
+    assert "precision" not in truncation_curve(t, clf, [1.0], n_per_class=5)  # no real features, no P/R
+
+
 # ---------------------------------------------------------------------- widget twins and widgets
 def test_widget_twins_draw_the_requested_grids(labelled):
     import matplotlib.pyplot as plt

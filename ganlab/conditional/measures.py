@@ -125,11 +125,16 @@ def per_class_precision_recall(real_features: Tensor, real_labels: Tensor, fake_
 
 
 def truncation_curve(trainer: ConditionalTrainer, classifier: Any, thresholds: list[float],
-                     n_per_class: int = 100, seed: int = 0) -> dict[str, list[float]]:
-    """Fidelity and diversity at each truncation threshold: {"threshold", "fidelity", "diversity"} lists."""
-    rows = [evaluate_classes(trainer, classifier, n_per_class, t, seed) for t in thresholds]
-    return {"threshold": list(thresholds), "fidelity": [r["fidelity"] for r in rows],
-            "diversity": [r["diversity"] for r in rows]}
+                     n_per_class: int = 100, seed: int = 0, real: tuple[Tensor, Tensor] | None = None
+                     ) -> dict[str, list[float]]:
+    """Fidelity and diversity at each truncation threshold: {"threshold", "fidelity", "diversity"} lists.
+
+    With ``real`` = (real features (N, d), labels (N,)) also "precision" and "recall" lists (per-class
+    measures averaged over classes, as in ``evaluate_classes``). Every threshold uses the same ``seed``.
+    """
+    rows = [evaluate_classes(trainer, classifier, n_per_class, t, seed, real) for t in thresholds]
+    keys = ("fidelity", "diversity") + (("precision", "recall") if real is not None else ())
+    return {"threshold": list(thresholds), **{key: [r[key] for r in rows] for key in keys}}
 
 
 @torch.no_grad()
