@@ -20,8 +20,10 @@ def test_defaults_are_the_package_dcgan():
     torch.manual_seed(0)
     ours_g, ours_d = VariantGenerator(8, 4), VariantDiscriminator(4)
     theirs_g, theirs_d = DCGANGenerator(8, 4), DCGANDiscriminator(4)
-    assert {k: v.shape for k, v in ours_g.state_dict().items()} == {k: v.shape for k, v in theirs_g.state_dict().items()}
-    assert {k: v.shape for k, v in ours_d.state_dict().items()} == {k: v.shape for k, v in theirs_d.state_dict().items()}
+    def shapes(module):
+        return {k: v.shape for k, v in module.state_dict().items()}
+
+    assert shapes(ours_g) == shapes(theirs_g) and shapes(ours_d) == shapes(theirs_d)
     theirs_g.load_state_dict(ours_g.state_dict())
     theirs_d.load_state_dict(ours_d.state_dict())
     z = torch.randn(5, 8)
@@ -67,7 +69,8 @@ def test_one_training_step(name):
     images = torch.rand(16, 1, 28, 28) * 2 - 1
     generator, discriminator = build_variant(name, latent_dim=8, width=4)
     cfg = GANConfig(model="dcgan", latent_dim=8, batch_size=8, device="cpu", extra={"width": 4})
-    trainer = Trainer(cfg, data=ImageData(images, torch.zeros(16, dtype=torch.long), "fashion_mnist", "train", tuple("0123456789")), generator=generator,
+    data = ImageData(images, torch.zeros(16, dtype=torch.long), "fashion_mnist", "train", tuple("0123456789"))
+    trainer = Trainer(cfg, data=data, generator=generator,
                       discriminator=discriminator, progress=False)
     before = [p.detach().clone() for p in list(generator.parameters()) + list(discriminator.parameters())]
     trainer.fit(steps=1)
