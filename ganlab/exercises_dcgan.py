@@ -5,6 +5,9 @@ prints a hint instead of failing, so the notebook runs under nbval with the exer
 
 - ``"dcgan.output_size"``: ``transposed_output_size(h, k, s, p, output_padding)`` → int, checked against the
   shape ``torch.nn.ConvTranspose2d`` really produces.
+- ``"dcgan.generator_block"``: ``generator_block(c_in, c_out)`` → a module taking (N, c_in, H, W) to
+  (N, c_out, 2H, 2W) that follows the DCGAN guidelines (learned or resize upsampling with no uneven overlap,
+  BatchNorm, ReLU; no pooling, no fully connected layer).
 - ``"dcgan.transposed_conv"``: ``transposed_conv(x, w, stride, padding)`` for x (N, C_in, H, W) and
   w (C_in, C_out, k, k) → (N, C_out, H_out, W_out), checked against ``torch.nn.functional.conv_transpose2d``.
 """
@@ -41,6 +44,50 @@ def _output_size(answer: Callable[..., Any]) -> tuple[bool, str]:
                   "⌊(H + 2p − k)/s⌋ + 1, with output_padding choosing among the sizes the floor merges")
 
 
+BLOCK_CASES = ((8, 4, 7), (4, 2, 14), (3, 5, 5))  # (c_in, c_out, H)
+
+
+def _generator_block(answer: Callable[[int, int], Any]) -> tuple[bool, str]:
+    from torch import nn
+
+    for c_in, c_out, h in BLOCK_CASES:
+        block = answer(c_in, c_out)
+        if block is None:
+            return False, "your function returned None; it should return an nn.Module (e.g. an nn.Sequential)"
+        if not isinstance(block, nn.Module):
+            return False, f"generator_block({c_in}, {c_out}) returned a {type(block).__name__}, not an nn.Module"
+        layers = list(block.modules())
+        kinds = {type(m) for m in layers}
+        for bad, why in ((nn.Linear, "no fully connected hidden layers"), (nn.MaxPool2d, "no pooling"),
+                         (nn.AvgPool2d, "no pooling"), (nn.LeakyReLU, "ReLU in G (LeakyReLU belongs to D)")):
+            if bad in kinds:
+                return False, f"your block has a {bad.__name__}; the DCGAN generator uses {why}"
+        uneven = [m for m in layers if isinstance(m, nn.ConvTranspose2d) and m.kernel_size[0] % m.stride[0]]
+        if uneven:
+            m = uneven[0]
+            return False, (f"ConvTranspose2d with kernel {m.kernel_size[0]} and stride {m.stride[0]}: the stamps "
+                           f"overlap unevenly and draw a checkerboard; use a kernel divisible by the stride (4, 2, 1) "
+                           f"or nearest upsampling then a stride-1 convolution")
+        if not any(isinstance(m, nn.BatchNorm2d) and m.num_features == c_out for m in layers):
+            return False, f"your block needs a BatchNorm2d({c_out}) between the convolution and the ReLU"
+        if nn.ReLU not in kinds:
+            return False, "your block should end in a ReLU (the generator's hidden activation)"
+        block.train()
+        x = torch.randn(6, c_in, h, h, generator=torch.Generator().manual_seed(c_in))
+        try:
+            y = block(x)
+        except RuntimeError as err:
+            return False, f"generator_block({c_in}, {c_out}) failed on an input {tuple(x.shape)}: {err}"
+        if tuple(y.shape) != (6, c_out, 2 * h, 2 * h):
+            return False, (f"generator_block({c_in}, {c_out}) maps {tuple(x.shape)} to {tuple(y.shape)}, expected "
+                           f"{(6, c_out, 2 * h, 2 * h)}: with k = 4, s = 2 the padding that doubles H is p = 1, "
+                           f"since (H − 1)·2 − 2p + 4 = 2H")
+        if y.min() < 0:
+            return False, "your block's output has negative values; the ReLU should come last"
+    return True, ("upsample ×2 (transposed 4/2/1 or resize + 3×3), BatchNorm, ReLU: the hidden block of "
+                  "DCGAN's generator")
+
+
 def _transposed_conv(answer: Callable[..., Any]) -> tuple[bool, str]:
     g = torch.Generator().manual_seed(0)
     for n, c_in, c_out, h, w_, k, s, p in CONV_CASES:
@@ -68,6 +115,7 @@ def _transposed_conv(answer: Callable[..., Any]) -> tuple[bool, str]:
 
 EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {
     "dcgan.output_size": _output_size,
+    "dcgan.generator_block": _generator_block,
     "dcgan.transposed_conv": _transposed_conv,
 }
 
@@ -84,4 +132,4 @@ def check(name: str, answer: Any) -> bool:
     return ok
 
 
-__all__ = ["EXERCISES", "check", "SIZE_CASES", "CONV_CASES"]
+__all__ = ["EXERCISES", "check", "SIZE_CASES", "CONV_CASES", "BLOCK_CASES"]

@@ -1,6 +1,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ganlab.exercises_dcgan import EXERCISES, check
 
@@ -17,10 +18,35 @@ def zero_insertion(x, w, stride, padding):
     return F.conv2d(F.pad(spread, [k - 1 - padding] * 4), w.flip(-1, -2).transpose(0, 1))
 
 
+def transposed_block(c_in, c_out):
+    return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU())
+
+
+def resize_block(c_in, c_out):
+    return nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(c_in, c_out, 3, 1, 1), nn.BatchNorm2d(c_out),
+                         nn.ReLU())
+
+
 def test_right_answers_pass(capsys):
     assert check("dcgan.output_size", size_formula)
     assert check("dcgan.transposed_conv", zero_insertion)
-    assert capsys.readouterr().out.count("✓") == 2
+    assert check("dcgan.generator_block", transposed_block)
+    assert check("dcgan.generator_block", resize_block)
+    assert capsys.readouterr().out.count("✓") == 4
+
+
+@pytest.mark.parametrize("block,says", [
+    (lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 3, 2, 1, 1), nn.BatchNorm2d(o), nn.ReLU()), "checkerboard"),
+    (lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 1), nn.ReLU()), "BatchNorm2d"),
+    (lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 1), nn.BatchNorm2d(o), nn.LeakyReLU(0.2)), "LeakyReLU"),
+    (lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 0), nn.BatchNorm2d(o), nn.ReLU()), "expected"),
+    (lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 1), nn.ReLU(), nn.BatchNorm2d(o)), "ReLU should come"),
+    (lambda i, o: nn.Sequential(nn.Conv2d(i, o, 3, 1, 1), nn.BatchNorm2d(o), nn.ReLU()), "expected"),
+    (lambda i, o: "a block", "not an nn.Module"),
+])
+def test_wrong_blocks_fail_and_say_why(block, says, capsys):
+    assert not check("dcgan.generator_block", block)
+    assert says in capsys.readouterr().out
 
 
 def test_wrong_sizes_fail_and_say_why(capsys):
