@@ -72,10 +72,13 @@ class Painter:
 
     def update(self, frame: Frame) -> Any:
         """Put ``frame`` on the figure (building it if the kind of data changed); returns the figure."""
+        with self._fonts():  # titles set while updating take their size then
+            return self._update(frame)
+
+    def _update(self, frame: Frame) -> Any:
         plane = frame.fake is not None
         if self.fig is None or plane != self._plane_kind:
-            with self._fonts():
-                self._build(frame)
+            self._build(frame)
         if plane:
             self._update_plane(frame)
         else:
@@ -98,8 +101,9 @@ class Painter:
         self.fig = fig = Figure(figsize=(w, h if plane else 0.5 * h), dpi=self.dpi)
         FigureCanvasAgg(fig)
         if plane:
-            axes = fig.subplots(2, 3, gridspec_kw=dict(left=0.06, right=0.98, bottom=0.08, top=0.88, wspace=0.3,
-                                                       hspace=0.3, height_ratios=[1.3, 1]))
+            axes = fig.subplots(2, 3, gridspec_kw=dict(left=0.06, right=0.98, bottom=0.08 * self.font_scale, top=0.88,
+                                                       wspace=0.3, hspace=0.3 * self.font_scale,
+                                                       height_ratios=[1.3, 1]))
             ax, box = axes[0, 0], frame.box
             self.d_image = ax.imshow(frame.d_map, origin="lower", extent=box, cmap="RdBu", alpha=0.75)
             self.colorbar = fig.colorbar(self.d_image, ax=ax, shrink=0.85, pad=0.02)
@@ -163,7 +167,7 @@ class Painter:
         longest = float(np.linalg.norm(uv, axis=1).max())
         self.arrows.set_offsets(frame.arrow_xy)
         self.arrows.set_UVC(*(uv / longest if longest > 0 else uv).T)
-        self.plane_ax.set_title(f"D, data and G's push (max |∇| {longest:.1e})")
+        self.plane_ax.set_title(f"D, data and G's push (max |∇| {longest:.1e})", fontsize=9 * self.font_scale)
         self.grid_lines.set_segments(list(frame.grid_lines))
         if frame.divergence:
             steps, values = zip(*frame.divergence)
