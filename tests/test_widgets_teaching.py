@@ -94,6 +94,7 @@ def test_scenario_menu_sets_the_controls(dash: TrainingDashboard) -> None:
     c["scenario"].value = "two-timescale rates"
     t = dash.trainer
     assert (t.cfg.loss, t.cfg.penalty, t.cfg.clip, t.cfg.lr_d) == ("non_saturating", "none", None, 4e-3)
+    assert c["reg_weight"].disabled  # no regulariser: no weight to set
     c["scenario"].value = "(none)"
     assert dash.stop_at is None and c["watch"].value == ""
     with pytest.raises(ValueError, match="scenario 'bogus' is unknown"):

@@ -82,10 +82,8 @@ class TeachingTools:
         c = self.controls
         self._quiet = True  # one rebuild at the end, not one per control
         try:
-            for key, value in values.items():  # the dataset first, the regulariser before its weight
-                if key == "reg_weight":
-                    c[key].disabled = False
-                c[key].value = value
+            for key, value in values.items():  # the dataset first, the regulariser (which enables or
+                c[key].value = value           # disables the weight slider) before its weight
             c["train"].value = "both"
             c["scenario"].value = name
         finally:

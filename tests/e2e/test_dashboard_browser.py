@@ -59,6 +59,13 @@ def kernel_state(page) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in line.split()[1:])
 
 
+def show_dashboard(page) -> None:
+    """Scroll the notebook so that the dashboard's top (scenario menu, buttons, picture) is on screen."""
+    page.locator(".ganlab-scenario").first.scroll_into_view_if_needed()
+    page.locator(".ganlab-plot").scroll_into_view_if_needed()
+    time.sleep(0.3)
+
+
 def _text(cell) -> str:
     out = cell.locator(".jp-OutputArea-output")
     return out.inner_text() if out.count() else ""
@@ -141,12 +148,14 @@ def test_teaching_tools_in_jupyterlab(lab, page, artifacts):
     after = kernel_state(page)
     assert after["frame_step"] == "4" and after["fake_sum"] == before["fake_sum"], "G's picture moved in D only"
     assert after["dmap_sum"] != before["dmap_sum"], "D's map did not move in D only"
+    show_dashboard(page)
     page.screenshot(path=str(artifacts / "d_only.png"))
     page.click(".ganlab-train button:text-is('both')")
 
     # Draw: with Draw data on, drag a line across D's panel; the run restarts on the drawn points.
     page.click(".ganlab-draw")
     x0, y0, x1, y1 = (float(v) for v in kernel_state(page)["panel"].split(","))
+    show_dashboard(page)  # running the state cell scrolled the picture away: drag where it is on screen
     plot = page.locator(".ganlab-plot").bounding_box()
     to_page = lambda fx, fy: (plot["x"] + fx * plot["width"], plot["y"] + fy * plot["height"])  # noqa: E731
     page.mouse.move(*to_page(x0 + 0.2 * (x1 - x0), y0 + 0.3 * (y1 - y0)))
@@ -158,6 +167,7 @@ def test_teaching_tools_in_jupyterlab(lab, page, artifacts):
     wait_until(lambda: step_count(page) == 0, 30, "the run to restart on the drawing")
     state = kernel_state(page)
     assert int(state["drawn"]) >= 5 and state["steps"] == "0", state
+    show_dashboard(page)
     page.screenshot(path=str(artifacts / "drawn.png"))
     page.click(".ganlab-draw")
 
@@ -167,4 +177,5 @@ def test_teaching_tools_in_jupyterlab(lab, page, artifacts):
     state = kernel_state(page)
     assert (float(state["lr_d"]), state["n_critic"], state["drawn"]) == (1e-2, "5", "0"), state
     assert page.locator(".ganlab-n-critic .widget-readout").inner_text() == "5"
+    show_dashboard(page)
     page.screenshot(path=str(artifacts / "scenario.png"))
