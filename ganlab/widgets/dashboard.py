@@ -4,6 +4,7 @@
     dash = TrainingDashboard("ring8")
     dash              # display it, press Start, move the sliders
     dash.advance(200) # the plain-function twin: 200 steps here and now, then one redraw
+    dash.advance(50, train="D")  # D learns, G is frozen (the toggle beside Start); see dashboard_teaching
 
 Threads: Start runs the training loop on a background thread (``Runner``); the kernel stays free, so
 sliders keep working. The trainer is only touched under ``self._lock``: the loop holds it for each
@@ -32,12 +33,15 @@ from .dashboard_controls import REGULARISERS, build_controls, layout, preset, re
 from .dashboard_draw import Painter, draw
 from .dashboard_runner import Runner, claim
 from .dashboard_scene import Frame, capture, make_scene, track_divergence
+from .dashboard_teaching import PROJECTOR, TeachingTools
+from .drawn_data import drawn_distribution
 
 CONFIG_KNOBS = ("loss", "lr_d", "lr_g", "optimizer", "n_critic", "batch_size", "instance_noise")
 
 
-class TrainingDashboard:
-    """Controls, live picture and diagnostics for training a GAN; see the module docstring.
+class TrainingDashboard(TeachingTools):
+    """Controls, live picture and diagnostics for training a GAN; see the module docstring and, for the train
+    mode, scenarios, drawing, recording and projector size, ``TeachingTools``.
 
     ``dataset``: a 2-D toy set name (``ganlab.toy``) or "fashion_mnist". ``max_fps``: redraws per second
     at most. ``slow_delay``: seconds between the D and G frames of a slow-motion Step.
@@ -60,6 +64,7 @@ class TrainingDashboard:
         claim(self.runner)  # a dashboard built before (the same cell run again) stops training now
         self.trainer: Trainer | None = None
         self._wire()
+        self._wire_teaching()
         self.reset()
 
     # ------------------------------------------------------------------ display and the plain twin
@@ -75,12 +80,15 @@ class TrainingDashboard:
         names = (*CONFIG_KNOBS, "regulariser", "reg_weight", "remedy", "dataset")
         return {name: self.controls[name].value for name in names}
 
-    def advance(self, steps: int) -> Frame:
+    def advance(self, steps: int, train: str | None = None) -> Frame:
         """Train ``steps`` steps in this thread (no background loop), then redraw once; returns the frame.
 
+        ``train``: set the train mode first ("both", "D" or "G", as the toggle beside Start); None keeps it.
         The divergence chart still gets a point every "steps / redraw" steps, as in a live run.
         """
         self.runner.pause()
+        if train is not None:
+            self.set_train_mode(train)
         every = self.controls["steps_per_redraw"].value
         with self._lock:
             try:
@@ -113,7 +121,7 @@ class TrainingDashboard:
         c["regulariser"].observe(self._on_regulariser, names="value")
         c["reg_weight"].observe(lambda change: self._knob(**self._regulariser_fields()), names="value")
         c["dataset"].observe(self._on_dataset, names="value")
-        c["remedy"].observe(lambda change: self._guarded(self.reset), names="value")  # rebuilds D or the steps
+        c["remedy"].observe(lambda change: self._quiet or self._guarded(self.reset), names="value")  # rebuilds D
         c["start"].on_click(lambda _: self.start())
         c["pause"].on_click(lambda _: self.pause())
         c["step"].on_click(lambda _: self._guarded(self.step))
@@ -142,6 +150,9 @@ class TrainingDashboard:
         self._knob(**self._regulariser_fields())
 
     def _on_dataset(self, change: dict[str, Any]) -> None:
+        if self._quiet:
+            return
+        self.drawn = None  # the data menu replaces a drawn set
         p = preset(change["new"])
         self._quiet = True
         try:
@@ -171,7 +182,11 @@ class TrainingDashboard:
             changes, self._pending = self._pending, {}
         if not changes or self.trainer is None:
             return
-        self.trainer.update(**changes)  # spectral norm too: update switches it on D's layers in place
+        mode = changes.pop("train", None)
+        if mode is not None:
+            self._apply_train_mode(mode)
+        if changes:
+            self.trainer.update(**changes)  # spectral norm too: update switches it on D's layers in place
 
     # ------------------------------------------------------------------ buttons
     def start(self) -> bool:
@@ -216,34 +231,43 @@ class TrainingDashboard:
         self.runner.pause()
         cfg = settings_config(self.settings(), self.seed, self.device)
         # Eager steps: the dashboard swaps d_step (slow motion) and D's layers (spectral norm) mid-run.
-        trainer = build_trainer(cfg, progress=False, check_every=50, cuda_graph=False)
+        data = None if self.drawn is None else drawn_distribution(self.drawn)
+        trainer = build_trainer(cfg, data=data, progress=False, check_every=50, cuda_graph=False)
         with self._lock:
             with self._pending_lock:
                 self._pending.clear()
-            self.trainer, self.scene, self.painter = trainer, make_scene(trainer, self.seed), Painter()
+            self.trainer, self.scene = trainer, make_scene(trainer, self.seed)
+            self._apply_train_mode(self.controls["train"].value)
+            with self._paint_lock:
+                self.painter = Painter(**PROJECTOR) if self.projector else Painter()
         self.controls["error"].value = ""
         self.redraw()
         self.controls["status"].value = "ready: press Start or Step"
 
     # ------------------------------------------------------------------ the loop and the picture
     def _train_chunk(self, stop: threading.Event) -> bool:
+        done = False  # a scenario's last step reached: the loop ends, and _loop_ended redraws
         with self._lock:
             for _ in range(self.controls["steps_per_redraw"].value):
-                if stop.is_set():
+                done = self._reached_stop()
+                if stop.is_set() or done:
                     break
                 self._apply_pending()
                 self.trainer.step()
-        if time.monotonic() - self._last_redraw >= self.min_interval:
+            done = done or self._reached_stop()
+        if not done and time.monotonic() - self._last_redraw >= self.min_interval:
             self.redraw()
-        return True
+        return not done
 
     def redraw(self, label: str = "") -> Frame:
         """Capture the trainer's state and put the picture, step count and diagnostics on the widgets."""
         start = time.monotonic()
+        label = " · ".join(part for part in (label, self.mode_note()) if part)
         with self._lock:
             frame = capture(self.trainer, self.scene, label)
         with self._paint_lock:
             png = self.painter.png(frame)
+        self._keep_frame(png)
         c = self.controls
         c["plot"].value = png
         c["step_count"].value = f"step {frame.step}"
@@ -253,7 +277,8 @@ class TrainingDashboard:
         if self.running and self.redraw_times:
             steps = frame.step - self.frames[-2].step if len(self.frames) > 1 else 0
             rate = steps / max(now - self.redraw_times[-1], 1e-9)
-            c["status"].value = f"running · {rate:.0f} steps/s · redraw {now - start:.2f} s"
+            mode = f" · {self.mode_note()}" if self.mode_note() else ""
+            c["status"].value = f"running{mode} · {rate:.0f} steps/s · redraw {now - start:.2f} s"
         self.redraw_seconds.append(now - start)
         self.redraw_times.append(now)
         self._last_redraw = now

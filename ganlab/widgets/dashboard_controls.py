@@ -54,6 +54,8 @@ REMEDY_CHOICES = ("none", *REMEDIES)
 IMAGE_SETS = ("fashion_mnist",)
 OPTIMIZERS = (("Adam", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop"))
 BATCH_SIZES = (32, 64, 128, 256, 512)
+NO_SCENARIO = "(none)"
+TRAIN_MODES = (("both", "both"), ("D only", "D"), ("G only", "G"))  # label, ganlab.freeze mode
 
 
 def datasets() -> list[str]:
@@ -93,6 +95,8 @@ def build_controls(dataset: str) -> dict[str, Any]:
     """All widgets by name; the name is also the CSS class suffix (``ganlab-lr-d`` for ``lr_d``)."""
     import ipywidgets as W
 
+    from .scenarios import SCENARIOS
+
     p = preset(dataset)
     # Sized for a 1280×800 screen with JupyterLab's file browser open (~850 px of notebook width): a 280 px
     # knob column, and a picture that takes the rest and shrinks with the window.
@@ -120,10 +124,24 @@ def build_controls(dataset: str) -> dict[str, Any]:
         steps_per_redraw=W.IntSlider(value=20, min=1, max=200, description="steps / redraw", style=style,
                                      layout=wide),
         slow_motion=W.Checkbox(value=False, description="slow-motion Step (D and G frames)", indent=False),
+        # The drawing, recording and projector rows stay within the 280 px knob column (wider ones shrink the picture).
+        draw=W.ToggleButton(value=False, description="Draw data", icon="pencil", layout=W.Layout(width="136px"),
+                            tooltip="drag on D's panel (left) to add points; the run restarts on them"),
+        clear_drawing=W.Button(description="Clear drawing", icon="eraser", layout=W.Layout(width="136px")),
+        record=W.ToggleButton(value=False, description="Rec", icon="circle", layout=W.Layout(width="80px"),
+                              tooltip="keep every redraw; press again to save an animated GIF here"),
+        projector=W.Checkbox(value=False, description="projector size", indent=False,
+                             layout=W.Layout(width="180px")),
+        scenario=W.Dropdown(options=[NO_SCENARIO, *SCENARIOS], value=NO_SCENARIO, description="scenario",
+                            style=style, layout=W.Layout(width="330px")),
+        watch=W.HTML(value="", layout=W.Layout(flex="1 1 0%", min_width="0")),
         start=W.Button(description="Start", icon="play", button_style="success"),
         pause=W.Button(description="Pause", icon="pause", disabled=True),
         step=W.Button(description="Step", icon="step-forward"),
         reset=W.Button(description="Reset", icon="refresh", button_style="warning"),
+        train=W.ToggleButtons(options=TRAIN_MODES, value="both", style={"button_width": "70px"},
+                              layout=W.Layout(flex="0 0 auto", min_width="226px"),  # never wraps to a column
+                              tooltips=["D and G learn", "only D learns: G is frozen", "only G learns: D is frozen"]),
         step_count=W.Label(value="step 0", layout=W.Layout(min_width="90px")),
         status=W.Label(value="ready"),
         plot=W.Image(format="png", layout=W.Layout(width="100%", max_width="860px", height="auto")),
@@ -136,14 +154,17 @@ def build_controls(dataset: str) -> dict[str, Any]:
 
 
 def layout(c: dict[str, Any]) -> Any:
-    """Buttons and counters on top, knobs on the left, the picture and the diagnostics on the right."""
+    """The scenario menu and its watch line, then buttons and counters, then knobs on the left, the picture and the
+    diagnostics on the right."""
     import ipywidgets as W
 
-    buttons = W.HBox([c["start"], c["pause"], c["step"], c["reset"], c["step_count"], c["status"]])
+    lecture = W.HBox([c["scenario"], c["watch"]])
+    buttons = W.HBox([c["start"], c["pause"], c["step"], c["reset"], c["train"], c["step_count"], c["status"]])
     knobs = W.VBox([c[k] for k in ("dataset", "loss", "lr_d", "lr_g", "optimizer", "n_critic", "batch_size",
                                    "regulariser", "reg_weight", "remedy", "instance_noise", "steps_per_redraw",
-                                   "slow_motion")])
+                                   "slow_motion")] + [W.HBox([c["draw"], c["clear_drawing"]]),
+                                                      W.HBox([c["record"], c["projector"]])])
     view = W.VBox([c["plot"], c["diagnostics"], c["error"]], layout=W.Layout(flex="1 1 0%", min_width="0"))
-    root = W.VBox([buttons, W.HBox([knobs, view])])
+    root = W.VBox([lecture, buttons, W.HBox([knobs, view])])
     root.add_class("ganlab-dashboard")
     return root

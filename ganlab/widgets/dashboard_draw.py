@@ -33,21 +33,49 @@ class Painter:
     divergence; losses, D outputs, gradient norms). Images: 1 × 4 (a sample grid and the three curves).
     """
 
-    def __init__(self, size: tuple[float, float] = (12.0, 6.4), dpi: int = 72) -> None:
-        self.size, self.dpi = size, dpi
+    def __init__(self, size: tuple[float, float] = (12.0, 6.4), dpi: int = 72, font_scale: float = 1.0) -> None:
+        self.size, self.dpi, self.font_scale = size, dpi, font_scale
         self.fig: Any = None
         self._plane_kind: bool | None = None
+
+    def _fonts(self) -> Any:
+        """Matplotlib's text sizes scaled by ``font_scale`` (ticks are made lazily, so drawing needs it too)."""
+        from matplotlib import rc_context
+
+        return rc_context({"font.size": 10 * self.font_scale})
 
     def png(self, frame: Frame) -> bytes:
         """The frame as PNG bytes."""
         self.update(frame)
         buf = io.BytesIO()
         # print_png, not savefig: savefig lays the figure out again before every save.
-        self.fig.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
+        with self._fonts():
+            self.fig.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
         return buf.getvalue()
+
+    def data_xy(self, px: float, py: float) -> tuple[float, float] | None:
+        """A pixel of the last PNG (x right, y down) → (x, y) in data units on D's panel; None outside that panel."""
+        if self.fig is None or not self._plane_kind:
+            return None
+        display = (px, self.fig.bbox.height - py)  # matplotlib counts display pixels from the bottom
+        if not self.plane_ax.bbox.contains(*display):
+            return None
+        x, y = self.plane_ax.transData.inverted().transform(display)
+        return float(x), float(y)
+
+    def pixel_xy(self, x: float, y: float) -> tuple[float, float]:
+        """The inverse of ``data_xy``: (x, y) in data units on D's panel → a pixel of the last PNG."""
+        if self.fig is None or not self._plane_kind:
+            raise ValueError("no 2-D picture drawn yet: pixel_xy needs a frame of 2-D data")
+        dx, dy = self.plane_ax.transData.transform((x, y))
+        return float(dx), float(self.fig.bbox.height - dy)
 
     def update(self, frame: Frame) -> Any:
         """Put ``frame`` on the figure (building it if the kind of data changed); returns the figure."""
+        with self._fonts():  # titles set while updating take their size then
+            return self._update(frame)
+
+    def _update(self, frame: Frame) -> Any:
         plane = frame.fake is not None
         if self.fig is None or plane != self._plane_kind:
             self._build(frame)
@@ -73,8 +101,9 @@ class Painter:
         self.fig = fig = Figure(figsize=(w, h if plane else 0.5 * h), dpi=self.dpi)
         FigureCanvasAgg(fig)
         if plane:
-            axes = fig.subplots(2, 3, gridspec_kw=dict(left=0.06, right=0.98, bottom=0.08, top=0.88, wspace=0.3,
-                                                       hspace=0.3, height_ratios=[1.3, 1]))
+            axes = fig.subplots(2, 3, gridspec_kw=dict(left=0.06, right=0.98, bottom=0.08 * self.font_scale, top=0.88,
+                                                       wspace=0.3, hspace=0.3 * self.font_scale,
+                                                       height_ratios=[1.3, 1]))
             ax, box = axes[0, 0], frame.box
             self.d_image = ax.imshow(frame.d_map, origin="lower", extent=box, cmap="RdBu", alpha=0.75)
             self.colorbar = fig.colorbar(self.d_image, ax=ax, shrink=0.85, pad=0.02)
@@ -83,7 +112,7 @@ class Painter:
             self.arrows = ax.quiver(*frame.arrow_xy.T, *frame.arrow_uv.T, color="black", angles="xy",
                                     scale_units="xy", scale=1 / (0.08 * (box[1] - box[0])), width=0.004)
             ax.set(xlim=box[:2], ylim=box[2:], aspect="equal", xticks=[], yticks=[])  # fewer texts: faster
-            ax.legend(loc="upper right", fontsize=7, markerscale=3)
+            ax.legend(loc="upper right", fontsize=7 * self.font_scale, markerscale=3)
             self.plane_ax = ax
             ax = axes[0, 1]
             ax.scatter(*frame.real.T, s=4, color=REAL, alpha=0.5)
@@ -94,7 +123,7 @@ class Painter:
             (self.div_line,) = ax.plot([], [], color="black", marker=".")
             ax.axhline(frame.jsd_floor, ls="--", color="grey", lw=1, label="real samples (floor)")
             ax.set(xlabel="step", ylabel="JSD (bits)", ylim=(0, 1), title="Blurred JSD(real, fake)")
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=7 * self.font_scale)
             curve_axes = axes[1]
         else:
             axes = fig.subplots(1, 4, width_ratios=[1.2, 1, 1, 1], gridspec_kw=dict(
@@ -104,7 +133,7 @@ class Painter:
             axes[0].axis("off")
             curve_axes = axes[1:]
         self._build_curves(curve_axes)
-        self.title = fig.suptitle("", fontsize=11, fontweight="bold")
+        self.title = fig.suptitle("", fontsize=11 * self.font_scale, fontweight="bold")
 
     def _build_curves(self, axes: Any) -> None:
         from ..plots import FAKE, REAL
@@ -119,7 +148,7 @@ class Painter:
                 self.curves.append((ax, key, line))
             ax.set(xlabel="step", title=title, xlim=(0, 1), ylim=(0, 1))
             ax.set_autoscale_on(True)  # set_xlim switched it off; later frames rescale to the data
-            ax.legend(fontsize=7, loc="upper left")
+            ax.legend(fontsize=7 * self.font_scale, loc="upper left")
         axes[1].axhline(0.5, ls="--", color="grey", lw=1)
         axes[1].set_ylim(0, 1)
         self.curve_axes = list(axes)
@@ -138,7 +167,7 @@ class Painter:
         longest = float(np.linalg.norm(uv, axis=1).max())
         self.arrows.set_offsets(frame.arrow_xy)
         self.arrows.set_UVC(*(uv / longest if longest > 0 else uv).T)
-        self.plane_ax.set_title(f"D, data and G's push (max |∇| {longest:.1e})")
+        self.plane_ax.set_title(f"D, data and G's push (max |∇| {longest:.1e})", fontsize=9 * self.font_scale)
         self.grid_lines.set_segments(list(frame.grid_lines))
         if frame.divergence:
             steps, values = zip(*frame.divergence)

@@ -59,6 +59,13 @@ def kernel_state(page) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in line.split()[1:])
 
 
+def show_dashboard(page) -> None:
+    """Scroll the notebook so that the dashboard's top (scenario menu, buttons, picture) is on screen."""
+    page.locator(".ganlab-scenario").first.scroll_into_view_if_needed()
+    page.locator(".ganlab-plot").scroll_into_view_if_needed()
+    time.sleep(0.3)
+
+
 def _text(cell) -> str:
     out = cell.locator(".jp-OutputArea-output")
     return out.inner_text() if out.count() else ""
@@ -115,3 +122,60 @@ def test_dashboard_in_jupyterlab(lab, page, artifacts):
     time.sleep(1.5)
     assert step_count(page) == paused + 1
     assert int(kernel_state(page)["steps"]) == paused + 1
+
+
+def test_teaching_tools_in_jupyterlab(lab, page, artifacts):
+    """D only freezes G's picture while D's map moves; dragging on D's panel draws data; a scenario loads."""
+    page.goto(lab.page_url("lab/tree/dashboard_demo.ipynb"), wait_until="domcontentloaded")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_selector("#jp-main-statusbar >> text=/Idle/", timeout=90_000)
+    dismiss_news(page)
+    run_all_cells(page)
+    page.wait_for_selector(".ganlab-dashboard", timeout=90_000)
+    for name in ("train", "scenario", "draw", "clear-drawing", "record", "projector"):
+        assert page.locator(f".ganlab-{name}").first.is_visible(), f"control .ganlab-{name} is not visible"
+    wait_until(lambda: page.locator(".ganlab-plot").get_attribute("src"), 30, "the first picture")
+
+    # D only: Step three times; G's fakes stay where they were, D's map changes.
+    page.click(".ganlab-step")
+    wait_until(lambda: step_count(page) == 1, 15, "a first Step")
+    page.click(".ganlab-train button:text-is('D only')")
+    before = kernel_state(page)
+    assert before["mode"] == "D"
+    for n in (2, 3, 4):
+        page.click(".ganlab-step")
+        wait_until(lambda n=n: step_count(page) == n, 15, f"Step to reach {n}")
+    after = kernel_state(page)
+    assert after["frame_step"] == "4" and after["fake_sum"] == before["fake_sum"], "G's picture moved in D only"
+    assert after["dmap_sum"] != before["dmap_sum"], "D's map did not move in D only"
+    show_dashboard(page)
+    page.screenshot(path=str(artifacts / "d_only.png"))
+    page.click(".ganlab-train button:text-is('both')")
+
+    # Draw: with Draw data on, drag a line across D's panel; the run restarts on the drawn points.
+    page.click(".ganlab-draw")
+    x0, y0, x1, y1 = (float(v) for v in kernel_state(page)["panel"].split(","))
+    show_dashboard(page)  # running the state cell scrolled the picture away: drag where it is on screen
+    plot = page.locator(".ganlab-plot").bounding_box()
+    to_page = lambda fx, fy: (plot["x"] + fx * plot["width"], plot["y"] + fy * plot["height"])  # noqa: E731
+    page.mouse.move(*to_page(x0 + 0.2 * (x1 - x0), y0 + 0.3 * (y1 - y0)))
+    page.mouse.down()
+    for i in range(1, 13):
+        page.mouse.move(*to_page(x0 + (0.2 + 0.05 * i) * (x1 - x0), y0 + (0.3 + 0.03 * i) * (y1 - y0)))
+        time.sleep(0.1)  # the move events are throttled to one per 40 ms
+    page.mouse.up()
+    wait_until(lambda: step_count(page) == 0, 30, "the run to restart on the drawing")
+    state = kernel_state(page)
+    assert int(state["drawn"]) >= 5 and state["steps"] == "0", state
+    show_dashboard(page)
+    page.screenshot(path=str(artifacts / "drawn.png"))
+    page.click(".ganlab-draw")
+
+    # A scenario: the menu sets the controls and shows what to watch.
+    page.select_option(".ganlab-scenario select", label="D far ahead")
+    wait_until(lambda: "Watch:" in page.inner_text(".ganlab-watch"), 30, "the scenario's watch line")
+    state = kernel_state(page)
+    assert (float(state["lr_d"]), state["n_critic"], state["drawn"]) == (1e-2, "5", "0"), state
+    assert page.locator(".ganlab-n-critic .widget-readout").inner_text() == "5"
+    show_dashboard(page)
+    page.screenshot(path=str(artifacts / "scenario.png"))
