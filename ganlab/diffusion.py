@@ -94,10 +94,13 @@ def ddpm_step(model: nn.Module, x_t: Tensor, t: int, noise: Tensor, schedule: Sc
     return mean + math.sqrt(beta) * noise if t > 0 else mean
 
 
-def ddim_step(model: nn.Module, x_t: Tensor, t: int, t_prev: int, schedule: Schedule) -> Tensor:
+def ddim_step(model: nn.Module, x_t: Tensor, t: int, t_prev: int, schedule: Schedule, clip: float | None = None
+              ) -> Tensor:
     """One deterministic DDIM step (η = 0) from index t to t_prev < t (t_prev = −1: to the data), (N, …):
 
     x̂0 = (x_t − √(1 − ᾱ_t) ε_θ) / √ᾱ_t,  x_{t_prev} = √ᾱ_prev x̂0 + √(1 − ᾱ_prev) ε_θ,  ᾱ_{−1} = 1.
+    ``clip``: clamp x̂0 to [−clip, clip] (images: 1, their range), as Ho et al.'s code does; at large t the
+    division by √ᾱ_t multiplies any error of ε_θ by up to 1/√ᾱ_t, and a few long jumps would carry it along.
     """
     if not -1 <= t_prev < t < len(schedule):
         raise ValueError(f"need -1 <= t_prev < t <= {len(schedule) - 1}; got t={t}, t_prev={t_prev}")
@@ -105,6 +108,8 @@ def ddim_step(model: nn.Module, x_t: Tensor, t: int, t_prev: int, schedule: Sche
     alpha_bar_prev = float(schedule.alpha_bars[t_prev]) if t_prev >= 0 else 1.0
     eps = model(x_t, torch.full((len(x_t),), t, device=x_t.device, dtype=torch.long))
     x0_hat = (x_t - math.sqrt(1 - alpha_bar) * eps) / math.sqrt(alpha_bar)
+    if clip is not None:
+        x0_hat = x0_hat.clamp(-clip, clip)
     return math.sqrt(alpha_bar_prev) * x0_hat + math.sqrt(1 - alpha_bar_prev) * eps
 
 
@@ -127,12 +132,15 @@ def ddim_timesteps(total: int, steps: int) -> list[int]:
 
 
 @torch.no_grad()
-def ddim_sample(model: nn.Module, x_start: Tensor, schedule: Schedule, steps: int) -> Tensor:
-    """Deterministic DDIM sampling from x_{T−1} = ``x_start`` (N, …) in ``steps`` network calls; returns x0."""
+def ddim_sample(model: nn.Module, x_start: Tensor, schedule: Schedule, steps: int, clip: float | None = None
+                ) -> Tensor:
+    """Deterministic DDIM sampling from x_{T−1} = ``x_start`` (N, …) in ``steps`` network calls; returns x0.
+
+    ``clip``: see ``ddim_step``."""
     visits = ddim_timesteps(len(schedule), steps)
     x = x_start
     for t, t_prev in zip(visits, visits[1:] + [-1]):
-        x = ddim_step(model, x, t, t_prev, schedule)
+        x = ddim_step(model, x, t, t_prev, schedule, clip)
     return x
 
 
@@ -192,11 +200,12 @@ class DiffusionTrainer(LossTrainer):
 
     @torch.no_grad()
     def sample(self, n: int, ddim_steps: int | None = None, generator: torch.Generator | None = None) -> Tensor:
-        """n samples (n, *data_shape) on the CPU: ancestral (all T steps) or DDIM with ``ddim_steps`` steps."""
+        """n samples (n, *data_shape) on the CPU: ancestral (all T steps) or DDIM with ``ddim_steps`` steps
+        (images: x̂0 clipped to their range [-1, 1]; toy points are not clipped)."""
         self.model.eval()
         x = self.start_noise(n, generator)
         if ddim_steps is None:
             x = ddpm_sample(self.model, x, self.schedule, generator or self.rng)
         else:
-            x = ddim_sample(self.model, x, self.schedule, ddim_steps)
+            x = ddim_sample(self.model, x, self.schedule, ddim_steps, 1.0 if len(self.cfg.data_shape) > 1 else None)
         return x.float().cpu()

@@ -90,14 +90,29 @@ class LossTrainer:
         if self.step_count % self.check_every == 0:
             self.flush()
 
-    def fit(self, steps: int, progress: bool = False) -> dict[str, list[float]]:
-        """Train for ``steps`` steps; returns ``history``."""
+    def fit(self, steps: int, decay: float = 0.0, progress: bool = False) -> dict[str, list[float]]:
+        """Train for ``steps`` steps; returns ``history``.
+
+        ``decay``: the learning rate falls linearly to 0 over the last ``decay`` fraction of these steps (the
+        schedule ``ganlab.batched.LinearDecay`` gives the mode-collapse benchmark's GANs), then is put back.
+        """
         from tqdm.auto import tqdm
 
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"steps={steps!r} must be a whole number >= 0, e.g. fit(steps=1000)")
-        for _ in tqdm(range(steps), disable=not progress, desc=type(self).__name__, unit="step"):
-            self.step()
+        if not 0 <= decay <= 1:
+            raise ValueError(f"decay={decay!r} must be a fraction of the steps, from 0 to 1")
+        start = [group["lr"] for group in self.opt.param_groups]
+        try:
+            for i in tqdm(range(steps), disable=not progress, desc=type(self).__name__, unit="step"):
+                if decay > 0:
+                    scale = min(1.0, max(0.0, (steps - i) / (decay * steps)))
+                    for group, lr in zip(self.opt.param_groups, start):
+                        group["lr"] = lr * scale
+                self.step()
+        finally:
+            for group, lr in zip(self.opt.param_groups, start):
+                group["lr"] = lr
         self.flush()
         return self.history
 

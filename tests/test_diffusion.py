@@ -108,6 +108,13 @@ def test_ddim_with_all_steps_is_the_deterministic_formula():
         x = math.sqrt(ab[t - 1]) * x0_hat + math.sqrt(1 - ab[t - 1]) * eps
     torch.testing.assert_close(ddim_sample(model, x_start, s, 8), x)
     assert ddim_timesteps(8, 8) == list(range(7, -1, -1))
+    # clip: x̂0 clamped to [-c, c] before the jump
+    x_t = torch.tensor([[3.0, -3.0]], dtype=torch.float64)
+    eps = 0.3 * x_t + 0.01 * 7
+    x0_hat = ((x_t - math.sqrt(1 - ab[7]) * eps) / math.sqrt(ab[7])).clamp(-1, 1)
+    want = math.sqrt(ab[3]) * x0_hat + math.sqrt(1 - ab[3]) * eps
+    torch.testing.assert_close(ddim_step(model, x_t, 7, 3, s, clip=1.0), want)
+    assert float(((x_t - math.sqrt(1 - ab[7]) * eps) / math.sqrt(ab[7])).abs().max()) > 1  # the clamp is active
     assert ddim_timesteps(1000, 4) == [999, 666, 333, 0]
 
 
