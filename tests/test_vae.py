@@ -102,3 +102,16 @@ def test_bad_config_and_data():
     with pytest.raises(ValueError, match="batch_size"):
         VAETrainer(VAEConfig(dataset="tensor", batch_size=128, device="cpu"), data=torch.zeros(10, 1, 28, 28))
     assert toy.get("ring8").dim == 2
+
+
+def test_fit_decays_the_learning_rate_linearly_then_restores_it():
+    t = VAETrainer(VAEConfig(dataset="ring8", data_shape=(2,), latent_dim=2, hidden_dim=8, batch_size=8, lr=1e-3,
+                             device="cpu"))
+    seen = []
+    step = t.step
+    t.step = lambda: (seen.append(t.opt.param_groups[0]["lr"]), step())
+    t.fit(10, decay=0.5)
+    torch.testing.assert_close(torch.tensor(seen), torch.tensor([1e-3] * 6 + [8e-4, 6e-4, 4e-4, 2e-4]))
+    assert t.opt.param_groups[0]["lr"] == 1e-3
+    with pytest.raises(ValueError, match="decay"):
+        t.fit(5, decay=1.5)
