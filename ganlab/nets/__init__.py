@@ -56,3 +56,8 @@ def build_models(cfg: GANConfig) -> tuple[nn.Module, nn.Module]:
 
 __all__ = ["MODELS", "build_models", "apply_spectral_norm", "set_spectral_norm", "dcgan_init", "MLPGenerator",
            "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator", "ToyGenerator", "ToyDiscriminator"]
+
+# The scale-era nets (notebook 10): progressive growing, StyleGAN, SAGAN.
+from .scale_models import SCALE_MODELS  # noqa: E402
+
+MODELS.update(SCALE_MODELS)
