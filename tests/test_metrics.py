@@ -420,7 +420,7 @@ def test_report_of_a_set_against_itself():
     assert "inception_score" not in metrics.report(x, x, kid_subsets=1, kid_subset_size=50)
 
 
-# ------------------------------------------------------------------------------------------ exercises (notebook 08)
+# ------------------------------------------------------------------------------------------ exercises (notebook 09)
 def test_exercise_checkers_accept_the_formulas_and_reject_near_misses(capsys):
     from ganlab.exercises import check
 

@@ -1,4 +1,4 @@
-"""Conditional GANs: train a generator that makes the class you ask for (notebook 07).
+"""Conditional GANs: train a generator that makes the class you ask for (notebook 08).
 
     from ganlab import GANConfig
     from ganlab.conditional import ConditionalTrainer

@@ -1,4 +1,4 @@
-"""Interactive views for conditional GANs (notebook 07): pick a class, truncate, interpolate, turn InfoGAN's codes.
+"""Interactive views for conditional GANs (notebook 08): pick a class, truncate, interpolate, turn InfoGAN's codes.
 
 Each widget wraps a plain drawing function, its twin, which the notebook also calls directly:
 

@@ -1,4 +1,4 @@
-"""Notebook 08's widget: pick a corruption and its strength, and every metric updates.
+"""Notebook 09's widget: pick a corruption and its strength, and every metric updates.
 
     show_corruption(kind, strength, model, pool, real_feats)   ↔   corruption_explorer(model, pool, real_feats)
 
