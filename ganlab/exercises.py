@@ -223,21 +223,27 @@ EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {
     "05.reverse_kl_k_of_m": _reverse_kl_k_of_m,
     "06.w1_sorted": _w1_sorted,
     "06.optimal_slope": _optimal_slope,
-    "07.projection_logit": _projection_logit,
-    "07.acgan_g_loss": _acgan_g_loss,
-    "07.redrawn_share": _redrawn_share,
-    "08.fid_1d": _fid_1d,
-    "08.mmd2_cubic": _mmd2_cubic,
+    "08.projection_logit": _projection_logit,
+    "08.acgan_g_loss": _acgan_g_loss,
+    "08.redrawn_share": _redrawn_share,
+    "09.fid_1d": _fid_1d,
+    "09.mmd2_cubic": _mmd2_cubic,
 }
 
 
 def check(name: str, answer: Any) -> bool:
     """Check an exercise answer; prints ✓ or ✗ with the reason. Returns whether it is right."""
-    if name not in EXERCISES:
-        raise ValueError(f"no exercise named {name!r}; known: {sorted(EXERCISES)}")
+    return run_check(EXERCISES, name, answer)
+
+
+def run_check(exercises: dict[str, Callable[[Any], tuple[bool, str]]], name: str, answer: Any) -> bool:
+    """Look ``name`` up in ``exercises`` and check ``answer``: prints ✓/✗ and the reason, or … when the answer is
+    None (an exercise not attempted yet). Every ``ganlab.exercises_*`` module's ``check`` goes through here."""
+    if name not in exercises:
+        raise ValueError(f"no exercise named {name!r}; known: {sorted(exercises)}")
     if answer is None:
         print(f"… {name}: not answered yet")
         return False
-    ok, why = EXERCISES[name](answer)
+    ok, why = exercises[name](answer)
     print(f"{'✓' if ok else '✗'} {name}: {why}")
     return ok

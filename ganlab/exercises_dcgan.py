@@ -20,6 +20,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from .exercises import run_check
+
 # (h, k, s, p, output_padding): the DCGAN layers first, then cases where a wrong formula shows
 SIZE_CASES = ((1, 7, 1, 0, 0), (7, 4, 2, 1, 0), (14, 4, 2, 1, 0), (7, 3, 2, 1, 1), (5, 3, 2, 0, 0),
               (4, 5, 3, 2, 2), (10, 2, 2, 0, 0), (3, 6, 4, 1, 3), (8, 3, 1, 1, 0))
@@ -122,14 +124,7 @@ EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {
 
 def check(name: str, answer: Any) -> bool:
     """Check an exercise answer; prints ✓ or ✗ with the reason. Returns whether it is right."""
-    if name not in EXERCISES:
-        raise ValueError(f"no exercise named {name!r}; known: {sorted(EXERCISES)}")
-    if answer is None:
-        print(f"… {name}: not answered yet")
-        return False
-    ok, why = EXERCISES[name](answer)
-    print(f"{'✓' if ok else '✗'} {name}: {why}")
-    return ok
+    return run_check(EXERCISES, name, answer)
 
 
 __all__ = ["EXERCISES", "check", "SIZE_CASES", "CONV_CASES", "BLOCK_CASES"]

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from .diffusion import ddpm_step, linear_schedule
+from .exercises import run_check
 from .nets.denoisers import ToyDenoiser
 
 
@@ -69,11 +70,4 @@ EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {
 
 def check(name: str, answer: Any) -> bool:
     """Check an exercise answer; prints ✓ or ✗ with the reason. Returns whether it is right."""
-    if name not in EXERCISES:
-        raise ValueError(f"no exercise named {name!r}; known: {sorted(EXERCISES)}")
-    if answer is None:
-        print(f"… {name}: not answered yet")
-        return False
-    ok, why = EXERCISES[name](answer)
-    print(f"{'✓' if ok else '✗'} {name}: {why}")
-    return ok
+    return run_check(EXERCISES, name, answer)

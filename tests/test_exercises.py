@@ -64,15 +64,15 @@ ANSWERS = {
     "06.w1_sorted": (lambda x, y: np.abs(np.sort(x) - np.sort(y)).mean(), lambda x, y: abs(np.mean(x) - np.mean(y)),
                      "sort both"),
     "06.optimal_slope": (lambda mu, lam: 1 + mu / (2 * lam), lambda mu, lam: 1.0, "μ − 2λ(s − 1)"),
-    "07.projection_logit": (lambda f, w, b, e, y: f @ w + b + (e[y] * f).sum(1), lambda f, w, b, e, y: f @ w + b,
+    "08.projection_logit": (lambda f, w, b, e, y: f @ w + b + (e[y] * f).sum(1), lambda f, w, b, e, y: f @ w + b,
                             "one class vector per sample"),
-    "07.acgan_g_loss": (lambda lg, cl, y: F.softplus(-lg).mean() + F.cross_entropy(cl, y),
+    "08.acgan_g_loss": (lambda lg, cl, y: F.softplus(-lg).mean() + F.cross_entropy(cl, y),
                         lambda lg, cl, y: -F.softplus(lg).mean() + F.cross_entropy(cl, y), "saturating"),
-    "07.redrawn_share": (lambda psi: math.erfc(psi / math.sqrt(2)), lambda psi: 1 - math.erfc(psi / math.sqrt(2)),
+    "08.redrawn_share": (lambda psi: math.erfc(psi / math.sqrt(2)), lambda psi: 1 - math.erfc(psi / math.sqrt(2)),
                          "2(1 − Φ(ψ))"),
-    "08.fid_1d": (lambda m1, v1, m2, v2: (m1 - m2) ** 2 + (math.sqrt(v1) - math.sqrt(v2)) ** 2,
+    "09.fid_1d": (lambda m1, v1, m2, v2: (m1 - m2) ** 2 + (math.sqrt(v1) - math.sqrt(v2)) ** 2,
                   lambda m1, v1, m2, v2: (m1 - m2) ** 2 + (v1 - v2) ** 2, "variances"),
-    "08.mmd2_cubic": (_mmd2, lambda x, y: _mmd2(x, y, biased=True), "i ≠ j"),
+    "09.mmd2_cubic": (_mmd2, lambda x, y: _mmd2(x, y, biased=True), "i ≠ j"),
 }
 
 

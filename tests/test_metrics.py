@@ -424,8 +424,8 @@ def test_report_of_a_set_against_itself():
 def test_exercise_checkers_accept_the_formulas_and_reject_near_misses(capsys):
     from ganlab.exercises import check
 
-    assert check("08.fid_1d", lambda m1, v1, m2, v2: (m1 - m2) ** 2 + v1 + v2 - 2 * math.sqrt(v1 * v2))
-    assert not check("08.fid_1d", lambda m1, v1, m2, v2: (m1 - m2) ** 2 + (v1 - v2) ** 2)  # stds mixed up
+    assert check("09.fid_1d", lambda m1, v1, m2, v2: (m1 - m2) ** 2 + v1 + v2 - 2 * math.sqrt(v1 * v2))
+    assert not check("09.fid_1d", lambda m1, v1, m2, v2: (m1 - m2) ** 2 + (v1 - v2) ** 2)  # stds mixed up
 
     def mmd2(x, y, diagonal=False):
         k = lambda a, b: (a * b + 1) ** 3
@@ -433,6 +433,6 @@ def test_exercise_checkers_accept_the_formulas_and_reject_near_misses(capsys):
         pairs = lambda s: len(s) * len(s) if diagonal else len(s) * (len(s) - 1)
         return within(x) / pairs(x) + within(y) / pairs(y) - 2 * sum(k(a, b) for a in x for b in y) / (len(x) * len(y))
 
-    assert check("08.mmd2_cubic", mmd2)
-    assert not check("08.mmd2_cubic", lambda x, y: mmd2(x, y, diagonal=True))  # the biased V-statistic
+    assert check("09.mmd2_cubic", mmd2)
+    assert not check("09.mmd2_cubic", lambda x, y: mmd2(x, y, diagonal=True))  # the biased V-statistic
     assert "i ≠ j" in capsys.readouterr().out
