@@ -107,6 +107,23 @@ class ImageData:
             yield order[start:start + batch_size]
 
 
+def next_batch(data: ImageData | object, batch_size: int, rng: torch.Generator, device: torch.device,
+               perm: Tensor | None, pos: int) -> tuple[Tensor, Tensor | None, int]:
+    """The next training batch (batch_size, ...) and the updated (permutation, position).
+
+    Image data: a slice of a per-epoch permutation drawn on the device from ``rng`` (a new one when the
+    current one cannot fill a batch), so batches are index slices and nothing leaves the device. A toy
+    distribution: fresh samples ``data.sample(batch_size, generator=rng)``; the position is untouched.
+    Every trainer draws its batches here, so the order of random draws is one rule (checkpoints store
+    ``perm`` and ``pos`` to resume it exactly).
+    """
+    if not isinstance(data, ImageData):
+        return data.sample(batch_size, generator=rng).to(device, torch.float32), perm, pos
+    if perm is None or pos + batch_size > len(data):
+        perm, pos = torch.randperm(len(data), device=device, generator=rng), 0
+    return data.images[perm[pos:pos + batch_size]], perm, pos + batch_size
+
+
 def candidate_roots() -> list[Path]:
     """The folders searched, in order (see the module docstring)."""
     roots = []

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from .checkpoint import read_checkpoint, write_checkpoint
 from .config import resolve_device
-from .data import ImageData
+from .data import ImageData, next_batch
 from .train import TrainingDiverged, load_data
 from .train_state import make_optimizer
 
@@ -68,15 +68,9 @@ class LossTrainer:
 
     def real_batch(self) -> Tensor:
         """The next batch (batch_size, *data_shape): a slice of a per-epoch permutation, or fresh toy samples."""
-        b = self.cfg.batch_size
-        if not isinstance(self.data, ImageData):
-            return self.data.sample(b, generator=self.rng).to(self.device, torch.float32)
-        if self._perm is None or self._pos + b > len(self.data):
-            self._perm = torch.randperm(len(self.data), device=self.device, generator=self.rng)
-            self._pos = 0
-        idx = self._perm[self._pos:self._pos + b]
-        self._pos += b
-        return self.data.images[idx]
+        batch, self._perm, self._pos = next_batch(self.data, self.cfg.batch_size, self.rng, self.device,
+                                                  self._perm, self._pos)
+        return batch
 
     def step(self) -> None:
         """One Adam step on one batch; the statistics wait on the device until the next log point."""

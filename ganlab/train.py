@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from . import train_state
 from .checkpoint import write_checkpoint
 from .config import GANConfig, resolve_device
-from .data import DATASETS, ImageData, load_images
+from .data import DATASETS, ImageData, load_images, next_batch
 from .graph import Stepper
 from .losses import Objective, get_objective
 from .nets import build_models
@@ -120,15 +120,9 @@ class Trainer:
 
     def real_batch(self) -> Tensor:
         """The next real batch (batch_size, ...): a slice of a per-epoch permutation, or fresh toy samples."""
-        b = self.cfg.batch_size
-        if not isinstance(self.data, ImageData):
-            return self.data.sample(b, generator=self.rng).to(self.device, torch.float32)
-        if self._perm is None or self._pos + b > len(self.data):
-            self._perm = torch.randperm(len(self.data), device=self.device, generator=self.rng)
-            self._pos = 0
-        idx = self._perm[self._pos:self._pos + b]
-        self._pos += b
-        return self.data.images[idx]
+        batch, self._perm, self._pos = next_batch(self.data, self.cfg.batch_size, self.rng, self.device,
+                                                  self._perm, self._pos)
+        return batch
 
     def noisy(self, x: Tensor) -> Tensor:
         """Instance noise (Sønderby et al. 2017): x + N(0, σ²) when cfg.instance_noise = σ > 0."""

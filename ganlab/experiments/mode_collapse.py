@@ -61,7 +61,7 @@ from ..metrics import mode_coverage
 from ..remedies import build_trainer
 from ..train import Trainer
 from . import mode_table
-from .mode_table import PUBLISHED, format_markdown, format_table, read_runs, summarise, write_csv
+from .mode_table import PUBLISHED, costs, format_markdown, format_table, read_runs, summarise, write_csv
 
 __all__ = ["PUBLISHED", "format_markdown", "format_table", "read_runs", "summarise", "write_csv"]  # re-exported
 
@@ -253,19 +253,6 @@ def run_all(datasets: Sequence[str] = DATASETS, methods: Sequence[str] = DEFAULT
     order = {(d, m): i for i, (d, m) in enumerate((d, m) for d in datasets for m in methods)}
     return sorted(rows, key=lambda r: (order[r["dataset"], r["method"]], r["seed"]))
 
-
-def costs(rows: Sequence[dict[str, Any]]) -> str:
-    """What each method cost in these rows: runs, how they ran (batched or alone) and the summed run seconds."""
-    per: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        per.setdefault(row["method"], []).append(row)
-    lines = [f"{'method':26s} {'runs':>5s} {'how':>12s} {'seconds':>9s} {'s/run':>7s}"]
-    for method, runs in per.items():
-        total = sum(float(r["seconds"]) for r in runs)
-        size = max(int(r.get("batch") or 1) for r in runs)  # rows without the column ran alone
-        how = "alone" if size == 1 else f"batches of {size}"
-        lines.append(f"{method:26s} {len(runs):5d} {how:>12s} {total:9.0f} {total / len(runs):7.1f}")
-    return "\n".join(lines)
 
 
 def save(rows: Sequence[dict[str, Any]], out: Path) -> dict[str, Path]:

@@ -59,6 +59,20 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def costs(rows: Sequence[dict[str, Any]]) -> str:
+    """What each method cost in these rows: runs, how they ran (batched or alone) and the summed run seconds."""
+    per: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        per.setdefault(row["method"], []).append(row)
+    lines = [f"{'method':26s} {'runs':>5s} {'how':>12s} {'seconds':>9s} {'s/run':>7s}"]
+    for method, runs in per.items():
+        total = sum(float(r["seconds"]) for r in runs)
+        size = max(int(r.get("batch") or 1) for r in runs)  # rows without the column ran alone
+        how = "alone" if size == 1 else f"batches of {size}"
+        lines.append(f"{method:26s} {len(runs):5d} {how:>12s} {total:9.0f} {total / len(runs):7.1f}")
+    return "\n".join(lines)
+
+
 def format_table(summary: Sequence[dict[str, Any]]) -> str:
     """Plain-text table per data set: ours (mean ± std over seeds) then the published rows."""
     lines = []
