@@ -30,7 +30,7 @@ data: install
 		$(PY) -m ganlab.data fashion_mnist; \
 	fi
 
-# The Fashion-MNIST classifier behind the sample-quality metrics (notebooks 05 and 07-11): trained once
+# The Fashion-MNIST classifier behind the sample-quality metrics (notebooks 05 and 07-14): trained once
 # (about 2 min on a 2-core CPU) and cached under data/classifiers/, so no notebook pays for it.
 classifier: install data
 	OMP_NUM_THREADS=2 $(PY) -c "from ganlab.features import classifier; classifier('fashion_mnist')"
