@@ -200,6 +200,21 @@ def _integer(name: str, value: Any, example: str) -> int:
     return value
 
 
+def require_positive(obj: Any, integers: tuple[str, ...] = (), numbers: tuple[str, ...] = ()) -> None:
+    """Check a config's fields: ``integers`` whole numbers >= 1, ``numbers`` finite numbers > 0.
+
+    Shared by the configs beside ``GANConfig`` (VAE, diffusion); the error names the field and a valid value.
+    """
+    for name in integers:
+        value = _integer(name, getattr(obj, name), "1")
+        if value < 1:
+            raise ValueError(f"{name}={value!r} must be an integer >= 1")
+    for name in numbers:
+        value = _number(name, getattr(obj, name), "0.001")
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name}={value!r} must be a positive number, e.g. {name}=0.001")
+
+
 def _flag(name: str, value: Any) -> bool:
     """``value`` as a bool; "no", 0 or None are errors (a non-empty string would otherwise read as True)."""
     value = _from_numpy(value)

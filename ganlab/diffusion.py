@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .config import require_positive
 from .loss_trainer import LossTrainer
 from .nets.denoisers import ImageDenoiser, ToyDenoiser
 
@@ -163,14 +164,9 @@ class DiffusionConfig:
 
     def __post_init__(self) -> None:
         self.data_shape = tuple(self.data_shape)
-        for name in ("steps", "hidden_dim", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}={value!r} must be an integer >= 1")
+        require_positive(self, integers=("steps", "hidden_dim", "batch_size"), numbers=("lr",))
         if not 0 < self.beta_start <= self.beta_end < 1:
             raise ValueError(f"need 0 < beta_start <= beta_end < 1; got {self.beta_start}, {self.beta_end}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr={self.lr!r} must be a positive number")
 
 
 class DiffusionTrainer(LossTrainer):

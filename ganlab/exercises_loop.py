@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .config import GANConfig
+from .exercises import run_check
 from .losses import bce_d_loss, non_saturating_g_loss, saturating_g_loss
 from .train import Trainer
 
@@ -242,17 +243,7 @@ CHECKS: dict[str, Callable[[Callable[..., Any]], Verdict]] = {
 
 def check(name: str, answer: Any) -> bool:
     """Check a loop exercise; prints ✓ or ✗ with the reason (… for an unanswered stub). Returns whether it is right."""
-    if name not in CHECKS:
-        raise ValueError(f"no loop exercise named {name!r}; known: {sorted(CHECKS)}")
-    if answer is None:
-        print(f"… {name}: not answered yet")
-        return False
-    ok, why = CHECKS[name](answer)
-    if not ok and "returned None" in why:
-        print(f"… {name}: not answered yet (your function returns None)")
-        return False
-    print(f"{'✓' if ok else '✗'} {name}: {why}")
-    return ok
+    return run_check(CHECKS, name, answer, stub_says="returned None")
 
 
 def yours_or_reference(name: str, answer: Any) -> Callable[..., Any]:

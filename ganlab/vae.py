@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .config import require_positive
 from .loss_trainer import LossTrainer
 
 
@@ -58,14 +59,8 @@ class VAEConfig:
 
     def __post_init__(self) -> None:
         self.data_shape = tuple(self.data_shape)
-        for name in ("latent_dim", "hidden_dim", "layers", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}={value!r} must be an integer >= 1")
-        for name in ("obs_std", "lr"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"{name}={value!r} must be a positive number")
+        require_positive(self, integers=("latent_dim", "hidden_dim", "layers", "batch_size"),
+                         numbers=("obs_std", "lr"))
         if not (math.isfinite(self.beta) and self.beta >= 0):
             raise ValueError(f"beta={self.beta!r} must be >= 0 (1 is the plain ELBO)")
 

@@ -96,3 +96,18 @@ def test_extra_values_a_checkpoint_cannot_store_are_refused(value, words):
 def test_known_datasets_are_accepted():
     for name in ("fashion_mnist", "mnist", "ring8", "grid25", "bimodal1d"):
         assert GANConfig(dataset=name).dataset == name
+
+
+def test_require_positive_names_the_field_and_refuses_bools_and_strings():
+    from types import SimpleNamespace
+
+    from ganlab.config import require_positive
+
+    good = SimpleNamespace(width=3, lr=0.01)
+    require_positive(good, integers=("width",), numbers=("lr",))  # no error
+    for bad, field in [(SimpleNamespace(width=0, lr=0.01), "width"), (SimpleNamespace(width=True, lr=0.01), "width"),
+                       (SimpleNamespace(width=2.0, lr=0.01), "width"), (SimpleNamespace(width=3, lr=0.0), "lr"),
+                       (SimpleNamespace(width=3, lr=float("nan")), "lr"), (SimpleNamespace(width=3, lr="0.1"), "lr"),
+                       (SimpleNamespace(width=3, lr=True), "lr")]:
+        with pytest.raises(ValueError, match=f"^{field}"):
+            require_positive(bad, integers=("width",), numbers=("lr",))
