@@ -23,7 +23,7 @@ from ganlab.widgets.dashboard_scene import RESOLUTION, blurred_jsd, pointwise  #
 CLASSES = ("start", "pause", "step", "reset", "loss", "lr-d", "lr-g", "optimizer", "n-critic", "batch-size",
            "regulariser", "reg-weight", "remedy", "instance-noise", "dataset", "steps-per-redraw", "slow-motion",
            "step-count", "plot", "diagnostics", "status", "error", "train", "scenario", "watch", "draw",
-           "clear-drawing", "record", "projector")
+           "clear-drawing", "record", "projector", "class-view")
 
 
 def wait_until(condition: Callable[[], bool], limit: float = 60.0) -> None:

@@ -43,6 +43,7 @@ from ..nets.layers import apply_spectral_norm
 from ..penalties import weight_clip
 from ..train import Trainer, adversarial_d_loss, g_update, grad_norm
 from .losses import auxiliary_class_loss, class_loss, info_loss
+from .toy import LabelledMixture, build_toy_pair, labelled_toy
 
 GENERATORS: dict[str, Callable[..., nn.Module]] = {
     "embed": lambda cfg, k, w, c: EmbeddingGenerator(cfg.latent_dim, k, w, c, cfg.extra.get("embed_dim", 10)),
@@ -212,11 +213,12 @@ def conditional_g_step(t: ConditionalTrainer, z: Tensor) -> tuple[Tensor, Tensor
 class ConditionalTrainer(Trainer):
     """A ``Trainer`` for the schemes in ``SCHEMES``, picked by ``cfg.extra["scheme"]`` (default "acgan").
 
-    ``data`` must be a labelled ``ImageData`` (default: ``cfg.dataset``'s training split). The nets are
+    ``data`` must be a labelled ``ImageData`` or a labelled 2-D toy (``ganlab.conditional.toy``; default:
+    ``cfg.extra["labelled"]``'s toy if set, else ``cfg.dataset``'s training split). The nets are
     built from the scheme unless both ``generator`` and ``discriminator`` are given.
     """
 
-    def __init__(self, cfg: GANConfig | None = None, data: ImageData | None = None,
+    def __init__(self, cfg: GANConfig | None = None, data: ImageData | LabelledMixture | None = None,
                  generator: nn.Module | None = None, discriminator: nn.Module | None = None,
                  **kwargs: Any) -> None:
         cfg = cfg if cfg is not None else GANConfig(model="dcgan", extra={"scheme": "acgan"})
@@ -225,25 +227,39 @@ class ConditionalTrainer(Trainer):
             raise ValueError(f"penalty={cfg.penalty!r}: gradient penalties call D(x) without a label, so the "
                              f"conditional trainer does not support them; use penalty='none' with "
                              f"spectral_norm=True instead")
-        data = load_images(cfg.dataset, "train") if data is None else data
-        if not isinstance(data, ImageData):
-            raise ValueError(f"a conditional GAN needs labelled images (an ImageData), not {type(data).__name__}")
+        if data is None:
+            labelled = cfg.extra.get("labelled")
+            data = load_images(cfg.dataset, "train") if labelled is None else labelled_toy(labelled)
+        self.toy = isinstance(data, LabelledMixture)
+        if not (self.toy or isinstance(data, ImageData)):
+            raise ValueError(f"a conditional GAN needs labelled images (an ImageData) or a labelled 2-D toy (a "
+                             f"LabelledMixture from ganlab.conditional.toy), not {type(data).__name__}")
         self.n_classes = len(data.classes)
         if (generator is None) != (discriminator is None):
             raise ValueError("pass both generator and discriminator, or neither to build them from the scheme")
         if generator is None:
             torch.manual_seed(cfg.seed)  # the same initial weights for the same seed, as in Trainer
-            generator, discriminator = self.scheme.build(cfg, self.n_classes)
+            build = build_toy_pair if self.toy else self.scheme.build  # a labelled 2-D toy: MLPs of toy size
+            generator, discriminator = build(cfg, self.n_classes)
             if cfg.spectral_norm:
                 apply_spectral_norm(discriminator)
         super().__init__(cfg, data, generator, discriminator, d_step=conditional_d_step,
                          g_step=conditional_g_step, **kwargs)
 
     def real_batch(self) -> tuple[Tensor, Tensor]:  # type: ignore[override]
-        """The next real batch with its labels: images (B, C, H, W) and labels (B,) int64."""
+        """The next real batch with its labels: images (B, C, H, W) (a toy's points (B, d)) and labels (B,) int64."""
+        if self.toy:
+            return self.data.sample_labelled(self.cfg.batch_size, generator=self.rng)
         images = super().real_batch()
         idx = self._perm[self._pos - images.shape[0]:self._pos]  # the slice the base class just took
         return images, self.data.labels[idx]
+
+    def update(self, **changes: Any) -> None:
+        """``Trainer.update``, refusing the gradient penalties (they call D(x) without a label)."""
+        if changes.get("penalty", "none") != "none":
+            raise ValueError(f"penalty={changes['penalty']!r}: gradient penalties call D(x) without a label, so the "
+                             f"conditional trainer does not support them; use spectral norm or weight clipping")
+        super().update(**changes)
 
     def conditions(self, n: int, random: bool = False) -> Tensor:
         """n conditions on the device: the grid's (one class per column) or, with ``random``, drawn ones."""

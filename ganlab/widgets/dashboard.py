@@ -27,21 +27,23 @@ import time
 from collections import deque
 from typing import Any
 
-from ..remedies import build_trainer
 from ..train import Trainer, TrainingDiverged
+from .dashboard_classes import ClassTools, build_run, capture, make_scene, track_divergence
+from .dashboard_classes_draw import ClassPainter as Painter
+from .dashboard_classes_draw import draw
 from .dashboard_controls import REGULARISERS, build_controls, layout, preset, regulariser_fields, settings_config
-from .dashboard_draw import Painter, draw
 from .dashboard_runner import Runner, claim
-from .dashboard_scene import Frame, capture, make_scene, track_divergence
+from .dashboard_scene import Frame
 from .dashboard_teaching import PROJECTOR, TeachingTools
 from .drawn_data import drawn_distribution
 
 CONFIG_KNOBS = ("loss", "lr_d", "lr_g", "optimizer", "n_critic", "batch_size", "instance_noise")
 
 
-class TrainingDashboard(TeachingTools):
+class TrainingDashboard(TeachingTools, ClassTools):
     """Controls, live picture and diagnostics for training a GAN; see the module docstring and, for the train
-    mode, scenarios, drawing, recording and projector size, ``TeachingTools``.
+    mode, scenarios, drawing, recording and projector size, ``TeachingTools``; for the class-conditional toy and
+    its class picker (``show_class``), ``ClassTools``.
 
     ``dataset``: a 2-D toy set name (``ganlab.toy``) or "fashion_mnist". ``max_fps``: redraws per second
     at most. ``slow_delay``: seconds between the D and G frames of a slow-motion Step.
@@ -65,6 +67,7 @@ class TrainingDashboard(TeachingTools):
         self.trainer: Trainer | None = None
         self._wire()
         self._wire_teaching()
+        self._wire_classes()
         self.reset()
 
     # ------------------------------------------------------------------ display and the plain twin
@@ -232,11 +235,12 @@ class TrainingDashboard(TeachingTools):
         cfg = settings_config(self.settings(), self.seed, self.device)
         # Eager steps: the dashboard swaps d_step (slow motion) and D's layers (spectral norm) mid-run.
         data = None if self.drawn is None else drawn_distribution(self.drawn)
-        trainer = build_trainer(cfg, data=data, progress=False, check_every=50, cuda_graph=False)
+        trainer = build_run(cfg, data, progress=False, check_every=50, cuda_graph=False)
         with self._lock:
             with self._pending_lock:
                 self._pending.clear()
             self.trainer, self.scene = trainer, make_scene(trainer, self.seed)
+            self._sync_classes()
             self._apply_train_mode(self.controls["train"].value)
             with self._paint_lock:
                 self.painter = Painter(**PROJECTOR) if self.projector else Painter()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..conditional.toy import LABELLED_TOYS, toy_config
 from ..config import GANConfig
 from ..losses import LOSSES
 from ..remedies import REMEDIES
@@ -56,13 +57,14 @@ OPTIMIZERS = (("Adam", "adam"), ("SGD", "sgd"), ("RMSprop", "rmsprop"))
 BATCH_SIZES = (32, 64, 128, 256, 512)
 NO_SCENARIO = "(none)"
 TRAIN_MODES = (("both", "both"), ("D only", "D"), ("G only", "G"))  # label, ganlab.freeze mode
+CONDITIONAL_SCHEME = "concat"  # the labelled toys' scheme: the label concatenated to G's and D's inputs
 
 
 def datasets() -> list[str]:
-    """The dashboard's data menu: every 2-D toy set, then the image sets."""
+    """The dashboard's data menu: every 2-D toy set, the labelled (class-conditional) toys, then the image sets."""
     from .. import toy
 
-    return [name for name in toy.names() if toy.get(name).dim == 2] + list(IMAGE_SETS)
+    return [name for name in toy.names() if toy.get(name).dim == 2] + list(LABELLED_TOYS) + list(IMAGE_SETS)
 
 
 def preset(dataset: str) -> dict[str, Any]:
@@ -88,6 +90,14 @@ def settings_config(settings: dict[str, Any], seed: int = 0, device: str = "auto
     if remedy not in REMEDY_CHOICES:
         raise ValueError(f"remedy {remedy!r} is unknown; use one of {list(REMEDY_CHOICES)}")
     extra = {"remedies": {} if remedy == "none" else {remedy: {}}}
+    if settings["dataset"] in LABELLED_TOYS:  # the class-conditional toy: ganlab.conditional at toy size
+        if remedy != "none":
+            raise ValueError(f"the mode remedy {remedy!r} rebuilds an unconditional D: set the mode remedy to none "
+                             f"for the class-conditional toy {settings['dataset']!r}")
+        if fields["penalty"] != "none":
+            raise ValueError(f"the regulariser {settings['regulariser']!r} calls D(x) without a label: on the "
+                             f"class-conditional toy use none, spectral norm or weight clipping")
+        return toy_config(settings["dataset"], CONDITIONAL_SCHEME, seed=seed, device=device, **nets, **fields)
     return GANConfig(dataset=settings["dataset"], seed=seed, device=device, extra=extra, **nets, **fields)
 
 
@@ -105,6 +115,8 @@ def build_controls(dataset: str) -> dict[str, Any]:
                   continuous_update=False)
     c: dict[str, Any] = dict(
         dataset=W.Dropdown(options=datasets(), value=dataset, description="data", style=style, layout=wide),
+        class_view=W.Dropdown(options=[("all classes", -1)], value=-1, description="show class", disabled=True,
+                              style=style, layout=wide),  # ClassTools fills it for labelled data
         loss=W.Dropdown(options=list(LOSSES), value="non_saturating", description="loss", style=style, layout=wide),
         lr_d=W.FloatLogSlider(value=p["lr_d"], description="lr D", **log_lr),
         lr_g=W.FloatLogSlider(value=p["lr_g"], description="lr G", **log_lr),
@@ -160,9 +172,9 @@ def layout(c: dict[str, Any]) -> Any:
 
     lecture = W.HBox([c["scenario"], c["watch"]])
     buttons = W.HBox([c["start"], c["pause"], c["step"], c["reset"], c["train"], c["step_count"], c["status"]])
-    knobs = W.VBox([c[k] for k in ("dataset", "loss", "lr_d", "lr_g", "optimizer", "n_critic", "batch_size",
-                                   "regulariser", "reg_weight", "remedy", "instance_noise", "steps_per_redraw",
-                                   "slow_motion")] + [W.HBox([c["draw"], c["clear_drawing"]]),
+    knobs = W.VBox([c[k] for k in ("dataset", "class_view", "loss", "lr_d", "lr_g", "optimizer", "n_critic",
+                                   "batch_size", "regulariser", "reg_weight", "remedy", "instance_noise",
+                                   "steps_per_redraw", "slow_motion")] + [W.HBox([c["draw"], c["clear_drawing"]]),
                                                       W.HBox([c["record"], c["projector"]])])
     view = W.VBox([c["plot"], c["diagnostics"], c["error"]], layout=W.Layout(flex="1 1 0%", min_width="0"))
     root = W.VBox([lecture, buttons, W.HBox([knobs, view])])

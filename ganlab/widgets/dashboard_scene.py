@@ -154,8 +154,9 @@ def blurred_jsd(scene: Scene, fake: Tensor) -> float:
     Fakes outside the plotting box count as one extra cell, where the real density has (almost) no mass.
     """
     q, q_out = _binned_kde(scene, fake.float().cpu())
-    p = torch.cat([scene.real_density, torch.zeros(1)])
-    q = torch.cat([q, torch.tensor([q_out])])
+    # In float64: halving a float32 subnormal density (far from every mode) would round m to 0 and a / m to inf.
+    p = torch.cat([scene.real_density, torch.zeros(1)]).double()
+    q = torch.cat([q, torch.tensor([q_out])]).double()
     m = 0.5 * (p + q)
     kl = lambda a: torch.where(a > 0, a * (a / m).log(), torch.zeros_like(a)).sum()  # noqa: E731
     return float(0.5 * (kl(p) + kl(q)) / LOG2)

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from ..conditional.toy import LABELLED_TOYS
 from ..freeze import MODES, train_only
 from . import scenarios
+from .dashboard_classes_draw import ClassPainter as Painter
 from .dashboard_controls import IMAGE_SETS, NO_SCENARIO
-from .dashboard_draw import Painter
 from .drawn_data import MIN_POINTS, check_points
 from .recording import save_animation
 
@@ -116,6 +117,8 @@ class TeachingTools:
         """Train on hand-drawn data: ``points`` (N, 2) in the units of D's panel; the run restarts on them."""
         if self.controls["dataset"].value in IMAGE_SETS:
             raise ValueError("drawn data is 2-D: pick a toy data set (e.g. ring8) before drawing")
+        if self.controls["dataset"].value in LABELLED_TOYS:
+            raise ValueError("drawn points have no classes: pick an unconditional toy set (e.g. ring8) to draw on")
         self.drawn = check_points(points)
         self._sketch = [tuple(p) for p in self.drawn.tolist()]
         self.reset()

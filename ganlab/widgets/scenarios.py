@@ -74,6 +74,11 @@ SCENARIOS: dict[str, Scenario] = {
                  "D learns 4× faster than G (TTUR): the divergence chart drops within a few hundred steps. Set "
                  "lr D to 1e-4 (D 10× slower than G) and the fakes stay lost in the middle.",
                  dict(lr_d=4e-3, lr_g=1e-3), 300, contrast=dict(lr_d=1e-4)),
+        Scenario("conditioning works",
+                 "Each colour is a class of two opposite modes, and G(z, y) is told the class: every class's fakes "
+                 "settle on its own two modes. Pick one class under 'show class' to see its samples beside its "
+                 "real modes.",
+                 dict(dataset="ring8_classes"), 400, contrast=dict(dataset="ring8")),
     )
 }
 
@@ -96,10 +101,10 @@ def settings(name: str, **changes: Any) -> dict[str, Any]:
 
 def run(name: str, steps: int | None = None, seed: int | None = None, device: str = "cpu", **changes: Any) -> Any:
     """Train scenario ``name`` headless for ``steps`` (default its own) from ``seed`` (default its own); the Trainer."""
-    from ..remedies import build_trainer
+    from .dashboard_classes import build_run
 
     scenario = get(name)
     cfg = settings_config(settings(name, **changes), scenario.seed if seed is None else seed, device)
-    trainer = build_trainer(cfg, progress=False, cuda_graph=False)
+    trainer = build_run(cfg, progress=False, cuda_graph=False)
     trainer.fit(steps=scenario.steps if steps is None else steps)
     return trainer

@@ -2,7 +2,7 @@
 
 Checks what an instructor sees: the controls render, a loss choice and a learning-rate slider reach the kernel,
 Start trains (the step counter and the plot advance), Pause stops the counter, Step advances it by exactly one.
-Screenshots (before, running, paused) land in artifacts/e2e/.
+Screenshots (before, running, paused; the teaching tools; the class-conditional toy) land in artifacts/e2e/.
 """
 
 from __future__ import annotations
@@ -179,3 +179,40 @@ def test_teaching_tools_in_jupyterlab(lab, page, artifacts):
     assert page.locator(".ganlab-n-critic .widget-readout").inner_text() == "5"
     show_dashboard(page)
     page.screenshot(path=str(artifacts / "scenario.png"))
+
+
+def test_conditional_toy_in_jupyterlab(lab, page, artifacts):
+    """The data menu switches to the class-conditional toy; the class picker shows one class's fakes; Step trains."""
+    page.goto(lab.page_url("lab/tree/dashboard_demo.ipynb"), wait_until="domcontentloaded")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_selector("#jp-main-statusbar >> text=/Idle/", timeout=90_000)
+    dismiss_news(page)
+    run_all_cells(page)
+    page.wait_for_selector(".ganlab-dashboard", timeout=90_000)
+    wait_until(lambda: page.locator(".ganlab-plot").get_attribute("src"), 30, "the first picture")
+    picker = page.locator(".ganlab-class-view select")
+    assert picker.is_disabled(), "the class picker is enabled on unlabelled data"
+
+    # The data menu: the labelled ring rebuilds the run as a conditional GAN and enables the picker.
+    page.select_option(".ganlab-dataset select", label="ring8_classes")
+    wait_until(lambda: picker.is_enabled(), 30, "the class picker to be enabled")
+    assert page.locator(".ganlab-remedy select").is_disabled()
+    state = kernel_state(page)
+    assert (state["dataset"], state["shown"], state["classes"], state["steps"]) == ("ring8_classes", "-1", "0123",
+                                                                                    "0"), state
+    for n in (1, 2, 3):
+        page.click(".ganlab-step")
+        wait_until(lambda n=n: step_count(page) == n, 15, f"Step to reach {n}")
+
+    # The picker: one class's fakes beside its real modes; training does not move.
+    src = page.locator(".ganlab-plot").get_attribute("src")
+    page.select_option(".ganlab-class-view select", label="1 · NE/SW")
+    wait_until(lambda: page.locator(".ganlab-plot").get_attribute("src") != src, 30, "the picture to redraw")
+    state = kernel_state(page)
+    assert (state["shown"], state["classes"], state["steps"], state["frame_step"]) == ("1", "1", "3", "3"), state
+    show_dashboard(page)
+    page.screenshot(path=str(artifacts / "conditional_class.png"))
+    page.select_option(".ganlab-class-view select", label="all classes")
+    wait_until(lambda: kernel_state(page)["classes"] == "0123", 30, "all classes to show again")
+    show_dashboard(page)
+    page.screenshot(path=str(artifacts / "conditional_all.png"))
