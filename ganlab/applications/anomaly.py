@@ -174,7 +174,8 @@ def anomaly_study(train: ImageData, test: ImageData, anomaly_classes: Sequence[i
     ``ganlab.train.Trainer``, an encoder trained ``encoder_steps`` steps to invert it, and the kNN baselines
     against ``n_reference`` normal training images (drawn with the seed). The classifier-feature baseline
     needs ``classifier`` (with ``.features``) and is left out without one. Each row holds "class", "seed",
-    one AUROC per score, and "scores" ({score name: (N,) tensor}) and "labels" (N,) for pictures.
+    one AUROC per score, and for pictures "scores" ({score name: (N,) tensor}), "labels" (N,), and the trained
+    "generator" and "encoder".
     """
     from ..metrics.ranking import auroc
     from ..train import Trainer
@@ -196,7 +197,7 @@ def anomaly_study(train: ImageData, test: ImageData, anomaly_classes: Sequence[i
                 scores["kNN classifier features"] = knn_score(_batched(classifier.features, reference, 500, classifier),
                                                               _batched(classifier.features, images, 500, classifier), k)
             rows.append({"class": c, "seed": seed, **{name: auroc(s, labels) for name, s in scores.items()},
-                         "scores": scores, "labels": labels.cpu()})
+                         "scores": scores, "labels": labels.cpu(), "generator": gan.generator, "encoder": encoder})
     return rows
 
 
