@@ -39,8 +39,8 @@ def holdout(train: ImageData, test: ImageData, anomaly_class: int) -> tuple[Imag
 class Encoder(nn.Module):
     """E: images (N, C, 28, 28) → codes (N, latent): the DCGAN discriminator's body with a linear code head.
 
-    (N, C, 28, 28) → (N, w, 14, 14) → (N, 2w, 7, 7) → flatten → Linear → (N, latent). No tanh: G's prior
-    N(0, I) is unbounded, and Schlegl et al. (2019) note a bounded code misses its tails.
+    (N, C, 28, 28) → (N, w, 14, 14) → (N, 2w, 7, 7) → flatten → Linear → (N, latent). No tanh at the end: G's
+    prior N(0, I) is unbounded, so a bounded code could not reach its tails.
     """
 
     def __init__(self, latent_dim: int = 100, width: int = 64, channels: int = 1) -> None:
