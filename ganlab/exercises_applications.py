@@ -1,7 +1,7 @@
 """Self-checks for notebook 13's exercises (GANs at work): ``check(name, answer)`` says right or wrong, and why.
 
-Same habits as ``ganlab.exercises``: an unanswered exercise (``None``, or a function that returns ``None``)
-prints a hint instead of failing, so the notebook runs under nbval with the exercises left open.
+Same habits as ``ganlab.exercises``: an unanswered exercise (``None``, or a stub function that returns ``None``)
+prints "not answered yet" instead of failing, so the notebook runs under nbval with the exercises left open.
 
 - ``"applications.anomaly_score"``: ``score(images, reconstructions, image_features, reconstruction_features,
   kappa)`` → (N,), checked against ``ganlab.applications.anomaly.encoder_score`` (f-AnoGAN's score).
@@ -102,7 +102,7 @@ EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {
 
 def check(name: str, answer: Any) -> bool:
     """Check an exercise answer; prints ✓ or ✗ with the reason. Returns whether it is right."""
-    return run_check(EXERCISES, name, answer)
+    return run_check(EXERCISES, name, answer, stub_says="returned None")
 
 
 __all__ = ["EXERCISES", "check"]
