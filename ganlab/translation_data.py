@@ -84,7 +84,8 @@ def class_domain(images: ImageData, label: int, n: int | None = None) -> Tensor:
     """The first ``n`` images (n, 1, H, W) of class ``label``: one side of an unpaired translation task."""
     chosen = images.images[images.labels == label][:n]
     if chosen.shape[0] == 0:
-        raise ValueError(f"no image of class {label} in {images.name}/{images.split}; classes are 0..{len(images.classes) - 1}")
+        raise ValueError(f"no image of class {label} in {images.name}/{images.split}; "
+                         f"classes are 0..{len(images.classes) - 1}")
     return chosen
 
 
@@ -98,8 +99,9 @@ def unpaired_domains(a: int = 7, b: int = 9, split: str = "train", n: int | None
 def sharpness(images: Tensor) -> Tensor:
     """Mean absolute image gradient per image, (N, C, H, W) → (N,): the mean of |Δx| and |Δy| over neighbours.
 
-    Blur lowers it, noise raises it; a regression to the mean (an average of plausible outputs) is blurry and
-    scores low. Compare it with the same number on real images, not with zero.
+    Blur lowers it on textured images (folds, prints, stitching), noise raises it; an average of plausible outputs
+    loses the texture and scores low. A lone monotone edge keeps its score under blur (its rise is the same),
+    so it measures texture more than edge width. Compare it with the same number on real images, not with zero.
     """
     if images.ndim != 4:
         raise ValueError(f"expected images (N, C, H, W), got {tuple(images.shape)}")
