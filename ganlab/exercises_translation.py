@@ -28,7 +28,7 @@ def cycle_loss_verdict(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor
         b_back = b + 0.1 * b_back  # b nearly reconstructed, a not: the two halves differ in size
         got = answer(a, a_back, b, b_back)
         if got is None:
-            return False, "your function returned None; return a scalar tensor"
+            return False, "not answered yet (your function returned None): return a scalar tensor"
         got = torch.as_tensor(got, dtype=torch.float64)
         want = reconstruction_loss(a, a_back, b, b_back)
         if got.numel() != 1:
