@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from ..config import GANConfig
 from ..data import ImageData
+from ..nets.bigan import Encoder  # E: the DCGAN discriminator's body with a linear code head
 from ..nets.dcgan import DCGANDiscriminator
 from ..train_state import make_optimizer
 
@@ -34,23 +35,6 @@ def holdout(train: ImageData, test: ImageData, anomaly_class: int) -> tuple[Imag
     keep = train.labels != anomaly_class
     normal = replace(train, images=train.images[keep], labels=train.labels[keep])
     return normal, test.images, (test.labels == anomaly_class).long()
-
-
-class Encoder(nn.Module):
-    """E: images (N, C, 28, 28) → codes (N, latent): the DCGAN discriminator's body with a linear code head.
-
-    (N, C, 28, 28) → (N, w, 14, 14) → (N, 2w, 7, 7) → flatten → Linear → (N, latent). No tanh at the end: G's
-    prior N(0, I) is unbounded, so a bounded code could not reach its tails.
-    """
-
-    def __init__(self, latent_dim: int = 100, width: int = 64, channels: int = 1) -> None:
-        super().__init__()
-        self.latent_dim = latent_dim
-        body = DCGANDiscriminator(width, channels).net[:-1]  # drop the 7×7 logit layer
-        self.net = nn.Sequential(*body, nn.Flatten(), nn.Linear(2 * width * 7 * 7, latent_dim))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.net(x)  # (N, latent)
 
 
 def discriminator_features(discriminator: DCGANDiscriminator, x: Tensor) -> Tensor:
