@@ -18,3 +18,14 @@ def tiny_images() -> torch.Tensor:
     g = torch.Generator().manual_seed(0)
     levels = torch.where(torch.rand(256, generator=g) < 0.5, -0.5, 0.5)
     return (levels[:, None, None, None] + 0.05 * torch.randn(256, 1, 28, 28, generator=g)).clamp(-1, 1)
+
+
+@pytest.fixture
+def dash():
+    """A headless training dashboard on ring8 (CPU, slow redraws, no slow-motion delay), closed afterwards."""
+    pytest.importorskip("ipywidgets")
+    from ganlab.widgets.dashboard import TrainingDashboard
+
+    d = TrainingDashboard("ring8", device="cpu", max_fps=0.5, slow_delay=0.0)
+    yield d
+    d.close()

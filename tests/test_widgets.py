@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -12,6 +11,8 @@ import torch
 from torch.testing import assert_close
 
 pytest.importorskip("ipywidgets")
+
+from dashboard_support import wait_until  # noqa: E402
 
 from ganlab import GANConfig, Trainer  # noqa: E402
 from ganlab.remedies import REMEDIES  # noqa: E402
@@ -26,19 +27,8 @@ CLASSES = ("start", "pause", "step", "reset", "loss", "lr-d", "lr-g", "optimizer
            "clear-drawing", "record", "projector", "class-view")
 
 
-def wait_until(condition: Callable[[], bool], limit: float = 60.0) -> None:
-    """Poll until ``condition()`` holds; a deadline, not a timing assertion."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, "the dashboard did not get there in time"
-        time.sleep(0.02)
 
 
-@pytest.fixture
-def dash() -> Iterator[TrainingDashboard]:
-    d = TrainingDashboard("ring8", device="cpu", max_fps=0.5, slow_delay=0.0)
-    yield d
-    d.close()
 
 
 def test_every_part_has_a_stable_css_class(dash: TrainingDashboard) -> None:

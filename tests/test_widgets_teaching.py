@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -14,27 +12,13 @@ from torch.testing import assert_close
 pytest.importorskip("ipywidgets")
 pytest.importorskip("ipyevents")
 
+from dashboard_support import wait_until  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from ganlab import toy  # noqa: E402
 from ganlab.widgets.dashboard import TrainingDashboard  # noqa: E402
 from ganlab.widgets.drawn_data import MIN_POINTS  # noqa: E402
 from ganlab.widgets.scenarios import SCENARIOS  # noqa: E402
-
-
-def wait_until(condition: Callable[[], bool], limit: float = 90.0) -> None:
-    """Poll until ``condition()`` holds; a deadline, not a timing assertion."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, "the dashboard did not get there in time"
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def dash() -> Iterator[TrainingDashboard]:
-    d = TrainingDashboard("ring8", device="cpu", max_fps=0.5, slow_delay=0.0)
-    yield d
-    d.close()
 
 
 def state(net: torch.nn.Module) -> list[torch.Tensor]:
