@@ -21,7 +21,7 @@ from .checkpoint import read_checkpoint, write_checkpoint
 from .config import resolve_device
 from .data import ImageData, next_batch
 from .train import TrainingDiverged, load_data
-from .train_state import make_optimizer
+from .train_state import drain, extend_history, make_optimizer
 
 
 class LossTrainer:
@@ -114,18 +114,14 @@ class LossTrainer:
         """Copy pending statistics to the host (one sync), check them, and remember this good state."""
         if not self._pending:
             return
-        stats = torch.stack(self._pending).cpu()  # (steps, len(STATS))
-        first = self.step_count - len(self._pending) + 1
-        self._pending.clear()
-        finite = torch.isfinite(stats)
-        if not finite.all():
-            row, col = (~finite).nonzero()[0].tolist()
+        stats, first, bad = drain(self._pending, self.step_count)  # (steps, len(STATS))
+        if bad is not None:
+            row, col = bad
             self.load_state_dict(self._good)
             raise TrainingDiverged(f"{self.STATS[col]} became {stats[row, col].item()} at step {first + row}; the "
                                    f"trainer was restored to step {self.step_count}, its last checked good state. "
                                    f"Lower the learning rate or check the data.")
-        for i, key in enumerate(self.STATS):
-            self._history[key] += stats[:, i].tolist()
+        extend_history(self._history, self.STATS, stats)
         self._good = self.state_dict()
 
     @property

@@ -222,12 +222,9 @@ class Trainer:
         """Copy pending statistics to the host (one sync), check them, and remember this good state."""
         if not self._pending:
             return
-        stats = torch.stack(self._pending).cpu()  # (steps, len(STATS))
-        first_step = self.step_count - len(self._pending) + 1
-        self._pending.clear()
-        finite = torch.isfinite(stats)
-        if not finite.all():
-            row, col = (~finite).nonzero()[0].tolist()
+        stats, first_step, bad = train_state.drain(self._pending, self.step_count)  # (steps, len(STATS))
+        if bad is not None:
+            row, col = bad
             bad_step = first_step + row
             before = self.cfg
             self.load_state_dict(self._good)
@@ -238,8 +235,7 @@ class Trainer:
                 f"step {self.step_count}, its last checked good state"
                 + (f", with the config it had then ({'; '.join(undone)})" if undone else "")
                 + ". Lower the learning rates, add a penalty, or check the data.")
-        for i, key in enumerate(STATS):
-            self._history[key] += stats[:, i].tolist()
+        train_state.extend_history(self._history, STATS, stats)
         self._good = self.state_dict()
 
     @property

@@ -50,6 +50,26 @@ def make_optimizer(name: str, params: Any, lr: float, betas: tuple[float, float]
     return table[name]()
 
 
+def drain(pending: list[Tensor], step_count: int) -> tuple[Tensor, int, tuple[int, int] | None]:
+    """The statistics waiting on the device, copied to the host in one sync; ``pending`` is emptied.
+
+    ``pending`` holds one (n_stats,) tensor per step, the last of them step ``step_count``. Returns the stats
+    (steps, n_stats) on the CPU, the step number of their first row, and (row, column) of the first NaN or inf
+    (None when all are finite). Shared by every trainer's ``flush``.
+    """
+    stats = torch.stack(pending).cpu()
+    first = step_count - len(pending) + 1
+    pending.clear()
+    bad = (~torch.isfinite(stats)).nonzero()
+    return stats, first, (tuple(bad[0].tolist()) if len(bad) else None)
+
+
+def extend_history(history: dict[str, list[float]], keys: tuple[str, ...], stats: Tensor) -> None:
+    """Append each column of ``stats`` (steps, len(keys)) to ``history[key]``."""
+    for i, key in enumerate(keys):
+        history[key] += stats[:, i].tolist()
+
+
 def check_live(old: GANConfig, new: GANConfig) -> None:
     """Refuse a change of a field the trainer was built from (``config.BUILD_FIELDS``), naming what can change."""
     fixed = [name for name in BUILD_FIELDS if getattr(old, name) != getattr(new, name)]
