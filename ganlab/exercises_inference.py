@@ -43,6 +43,8 @@ def _joint_d_loss(answer: Callable[..., Tensor]) -> Verdict:
             p.mul_(20.0)
     x, z = torch.rand(6, 1, 28, 28) * 2 - 1, torch.randn(6, latent)
     got = answer(D, G, E, x, z)
+    if got is None:
+        return False, "your function returned None; return D's loss as a scalar tensor"
     if not isinstance(got, Tensor) or got.numel() != 1:
         return False, f"return the loss as a scalar tensor, got {type(got).__name__}"
     want = reference_d_loss(D, G, E, x, z).detach()
@@ -82,6 +84,8 @@ def _slerp(answer: Callable[[Tensor, Tensor, Tensor], Tensor]) -> Verdict:
         b = torch.randn(d, generator=g)
         b = b * a.norm() / b.norm()  # equal norms, as the exercise promises
         got = answer(a, b, t)
+        if got is None:
+            return False, "your function returned None; return the path as a (len(t), d) tensor"
         if not isinstance(got, Tensor) or got.shape != (len(t), d):
             return False, f"return a ({len(t)}, {d}) tensor for t of length {len(t)} and codes of length {d}"
         want = slerp(a, b, t)
@@ -125,7 +129,7 @@ EXERCISES: dict[str, Callable[[Any], Verdict]] = {
 
 def check(name: str, answer: Any) -> bool:
     """Check an answer to one of notebook 12's exercises; prints ✓ or ✗ with the reason."""
-    return run_check(EXERCISES, name, answer)
+    return run_check(EXERCISES, name, answer, stub_says="returned None")
 
 
 __all__ = ["EXERCISES", "check", "reference_d_loss"]

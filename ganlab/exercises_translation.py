@@ -28,7 +28,7 @@ def cycle_loss_verdict(answer: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor
         b_back = b + 0.1 * b_back  # b nearly reconstructed, a not: the two halves differ in size
         got = answer(a, a_back, b, b_back)
         if got is None:
-            return False, "not answered yet (your function returned None): return a scalar tensor"
+            return False, "your function returned None: return a scalar tensor"
         got = torch.as_tensor(got, dtype=torch.float64)
         want = reconstruction_loss(a, a_back, b, b_back)
         if got.numel() != 1:
@@ -72,4 +72,4 @@ EXERCISES = {"11.cycle_loss": cycle_loss_verdict, "11.receptive_field": receptiv
 
 def check(name: str, answer: Any) -> bool:
     """Check an answer to one of notebook 11's exercises; prints ✓/✗ and the reason, returns whether it is right."""
-    return run_check(EXERCISES, name, answer)
+    return run_check(EXERCISES, name, answer, stub_says="returned None")

@@ -64,3 +64,10 @@ def test_midpoint_norm_exercise(capsys):
     z, w = torch.randn(2, 20000, 64, generator=torch.Generator().manual_seed(0))
     ratio = ((z + w) / 2).pow(2).sum(1).mean() / z.pow(2).sum(1).mean()
     torch.testing.assert_close(ratio, torch.tensor(0.5), atol=0.01, rtol=0)
+
+
+def test_untouched_stubs_read_as_not_answered(capsys):
+    assert check("12.joint_d_loss", lambda d, g, e, x, z: None) is False
+    assert check("12.slerp", lambda a, b, t: None) is False
+    out = capsys.readouterr().out
+    assert out.count("… 12.") == 2 and "✗" not in out
