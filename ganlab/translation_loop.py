@@ -3,12 +3,15 @@
 ``TranslationConfig`` is one typed recipe for pix2pix and CycleGAN. ``TranslationLoop`` follows
 ``ganlab.train.Trainer``'s habits: batches by ``data.next_batch`` from data resident on the device, fused Adam
 from ``train_state.make_optimizer``, per-step statistics kept on the device and copied to the host in one go
-every ``check_every`` steps (NaN/inf there raises ``TrainingDiverged``, without a restore: rebuild with a lower
-learning rate), and checkpoints written and read through ``ganlab.checkpoint``.
+every ``check_every`` steps, and checkpoints written and read through ``ganlab.checkpoint``. A NaN/inf there puts
+the trainer back to its last checked state (weights, optimizers, pools, generator, history) and raises
+``TrainingDiverged``, as ``Trainer`` does; the restore reuses the checkpoint's ``state_dict``/``load_state_dict``.
+
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ from .data import ImageData, next_batch
 from .losses import get_objective
 from .nets.translation import ImagePool
 from .train import TrainingDiverged
-from .train_state import make_optimizer
+from .train_state import _load_optimizer, make_optimizer
 
 
 @dataclass
@@ -75,6 +78,11 @@ class TranslationLoop:
         self._pending: list[Tensor] = []
         self._history: dict[str, list[float]] = {k: [] for k in self.STATS}
         self._positions: dict[str, tuple[Tensor | None, int]] = {}
+        self._good: dict[str, Any] | None = None  # the last checked state; a divergence restores it
+
+    def _remember(self) -> None:
+        """Keep an independent copy of the current (checked) state as the divergence restore point."""
+        self._good = copy.deepcopy(self._state())
 
     def _optimizer(self, *modules: nn.Module) -> torch.optim.Optimizer:
         return make_optimizer("adam", [p for m in modules for p in m.parameters()], self.cfg.lr, self.cfg.betas)
@@ -88,6 +96,8 @@ class TranslationLoop:
 
     def step(self) -> None:
         """One update of every player; statistics stay on the device until the next log point."""
+        if self._good is None:  # the state before the first step (subclasses build their nets after __init__)
+            self._remember()
         for name in self.NETS:
             getattr(self, name).train()
         self._pending.append(self.updates())
@@ -115,10 +125,14 @@ class TranslationLoop:
         bad = (~torch.isfinite(stats)).nonzero()
         if len(bad):
             row, col = bad[0].tolist()
-            raise TrainingDiverged(f"{self.STATS[col]} became {stats[row, col].item()} at step {first + row}; "
-                                   f"build a new trainer with a lower lr (now {self.cfg.lr})")
+            if self._good is not None:
+                self.load_state_dict(self._good)
+            raise TrainingDiverged(f"{self.STATS[col]} became {stats[row, col].item()} at step {first + row}; the "
+                                   f"trainer was restored to step {self.step_count}, its last checked good state. "
+                                   f"Lower the learning rate (now {self.cfg.lr}) or check the data.")
         for i, key in enumerate(self.STATS):
             self._history[key] += stats[:, i].tolist()
+        self._remember()
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -139,7 +153,11 @@ class TranslationLoop:
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly (after pending statistics are checked); shares the live tensors."""
         self.flush()
+        return self._state()
+
+    def _state(self) -> dict[str, Any]:
         return {"nets": {n: getattr(self, n).state_dict() for n in self.NETS},
                 "optimizers": {n: o.state_dict() for n, o in self._optimizers().items()},
                 "pools": {n: p.state_dict() for n, p in self._pools().items()},
@@ -150,16 +168,19 @@ class TranslationLoop:
         for n in self.NETS:
             getattr(self, n).load_state_dict(state["nets"][n])
         for n, opt in self._optimizers().items():
-            opt.load_state_dict(state["optimizers"][n])
+            _load_optimizer(opt, state["optimizers"][n])  # a copy: later steps must not edit the restore point
         for n, pool in self._pools().items():
             saved = state["pools"][n]
-            images = saved["images"].to(self.device) if saved["images"] is not None else None
+            # a copy: the pool is updated in place, and ``state`` may be the divergence restore point
+            images = saved["images"].to(self.device).clone() if saved["images"] is not None else None
             pool.load_state_dict({**saved, "images": images})
         self.rng.set_state(state["rng"])
         self.step_count = int(state["step"])
         self._history = {k: list(v) for k, v in state["history"].items()}
         self._positions = {k: (p.to(self.device) if p is not None else None, int(i))
                            for k, (p, i) in state["positions"].items()}
+        self._pending.clear()
+        self._remember()
 
     def save(self, path: str | Path) -> Path:
         """Write config and state atomically with a checksum (``ganlab.checkpoint.write_checkpoint``)."""

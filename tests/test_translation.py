@@ -205,3 +205,35 @@ def test_nan_is_reported_with_the_step() -> None:
     t.data.images[:] = float("nan")
     with pytest.raises(TrainingDiverged, match="at step 1"):
         t.fit(2)
+
+
+@pytest.mark.parametrize("kind", ["pix2pix", "cycle"])
+def test_divergence_restores_the_last_checked_state(kind: str) -> None:
+    data = blobs(32)
+    if kind == "pix2pix":
+        build = lambda: Pix2PixTrainer(tiny(seed=5), paired_task("edges", data), check_every=2)  # noqa: E731
+        images = lambda t: t.data.images  # noqa: E731
+    else:
+        a, b = data.images[:16], -data.images[16:]
+        build = lambda: CycleGANTrainer(  # noqa: E731
+            cycle_config(width_g=4, width_d=4, batch_size=4, pool_size=6, seed=5), a, b, check_every=2)
+        images = lambda t: t.a.images  # noqa: E731
+    t, uninterrupted = build(), build()
+    uninterrupted.fit(6)
+    t.fit(4)
+    good = {name: {k: v.clone() for k, v in getattr(t, name).state_dict().items()} for name in t.NETS}
+    clean = images(t).clone()
+    images(t)[:] = float("nan")
+    with pytest.raises(TrainingDiverged, match="at step 5.*restored to step 4"):
+        t.fit(2)
+    assert t.step_count == 4 and len(t.history[t.STATS[0]]) == 4
+    for name in t.NETS:
+        for k, v in getattr(t, name).state_dict().items():
+            assert_close(v, good[name][k], rtol=0, atol=0, msg=f"{name}.{k}")
+    images(t)[:] = clean  # the data mended: the run continues as if the bad steps never happened
+    t.fit(2)
+    for name in t.NETS:
+        reference = getattr(uninterrupted, name).state_dict()
+        for k, v in getattr(t, name).state_dict().items():
+            assert_close(v, reference[k], rtol=0, atol=0, msg=f"{name}.{k}")
+    assert t.history == uninterrupted.history
