@@ -123,8 +123,8 @@ def restore(t: Trainer, state: dict[str, Any]) -> None:
     t.generator.load_state_dict(state["generator"])
     t.discriminator.load_state_dict(state["discriminator"])
     apply_config(t, saved)  # optimizers of the saved kind, then their saved moments and learning rates
-    _load_optimizer(t.opt_g, state["opt_g"])
-    _load_optimizer(t.opt_d, state["opt_d"])
+    load_optimizer(t.opt_g, state["opt_g"])
+    load_optimizer(t.opt_d, state["opt_d"])
     _restore_rng(t, state)
     t.step_count, t.epoch, t._pos = state["step"], state["epoch"], state["pos"]
     t._perm = None if state["perm"] is None else state["perm"].to(t.device)
@@ -162,7 +162,7 @@ def resume(trainer: Trainer, state: dict[str, Any], path: str | Path) -> Trainer
     return trainer
 
 
-def _load_optimizer(opt: torch.optim.Optimizer, saved: dict[str, Any]) -> None:
+def load_optimizer(opt: torch.optim.Optimizer, saved: dict[str, Any]) -> None:
     """Load moments and hyperparameters, keeping this machine's fused/foreach/capturable flags."""
     if len(saved["param_groups"]) != len(opt.param_groups):
         raise ValueError(f"the saved optimizer has {len(saved['param_groups'])} parameter groups, this one "

@@ -25,7 +25,7 @@ from .data import ImageData, next_batch
 from .losses import get_objective
 from .nets.translation import ImagePool
 from .train import TrainingDiverged
-from .train_state import _load_optimizer, make_optimizer
+from .train_state import drain, extend_history, load_optimizer, make_optimizer
 
 
 @dataclass
@@ -119,19 +119,15 @@ class TranslationLoop:
         """Copy pending statistics to the host (one sync) and check them for NaN/inf."""
         if not self._pending:
             return
-        stats = torch.stack(self._pending).cpu()  # (steps, len(STATS))
-        first = self.step_count - len(self._pending) + 1
-        self._pending.clear()
-        bad = (~torch.isfinite(stats)).nonzero()
-        if len(bad):
-            row, col = bad[0].tolist()
+        stats, first, bad = drain(self._pending, self.step_count)  # (steps, len(STATS))
+        if bad is not None:
+            row, col = bad
             if self._good is not None:
                 self.load_state_dict(self._good)
             raise TrainingDiverged(f"{self.STATS[col]} became {stats[row, col].item()} at step {first + row}; the "
                                    f"trainer was restored to step {self.step_count}, its last checked good state. "
                                    f"Lower the learning rate (now {self.cfg.lr}) or check the data.")
-        for i, key in enumerate(self.STATS):
-            self._history[key] += stats[:, i].tolist()
+        extend_history(self._history, self.STATS, stats)
         self._remember()
 
     @property
@@ -168,7 +164,7 @@ class TranslationLoop:
         for n in self.NETS:
             getattr(self, n).load_state_dict(state["nets"][n])
         for n, opt in self._optimizers().items():
-            _load_optimizer(opt, state["optimizers"][n])  # a copy: later steps must not edit the restore point
+            load_optimizer(opt, state["optimizers"][n])  # a copy: later steps must not edit the restore point
         for n, pool in self._pools().items():
             saved = state["pools"][n]
             # a copy: the pool is updated in place, and ``state`` may be the divergence restore point
