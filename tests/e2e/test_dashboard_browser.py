@@ -66,18 +66,23 @@ def show_dashboard(page) -> None:
     time.sleep(0.3)
 
 
-def _text(cell) -> str:
-    out = cell.locator(".jp-OutputArea-output")
-    return out.inner_text() if out.count() else ""
-
-
-def test_dashboard_in_jupyterlab(lab, page, artifacts):
+def open_demo(lab, page) -> None:
+    """Open the demo notebook in JupyterLab, wait for its kernel, run every cell and wait for the dashboard."""
     page.goto(lab.page_url("lab/tree/dashboard_demo.ipynb"), wait_until="domcontentloaded")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_selector("#jp-main-statusbar >> text=/Idle/", timeout=90_000)  # the kernel is up
     dismiss_news(page)
     run_all_cells(page)
     page.wait_for_selector(".ganlab-dashboard", timeout=90_000)
+
+
+def _text(cell) -> str:
+    out = cell.locator(".jp-OutputArea-output")
+    return out.inner_text() if out.count() else ""
+
+
+def test_dashboard_in_jupyterlab(lab, page, artifacts):
+    open_demo(lab, page)
     for name in CONTROLS:
         assert page.locator(f".ganlab-{name}").first.is_visible(), f"control .ganlab-{name} is not visible"
     wait_until(lambda: page.locator(".ganlab-plot").get_attribute("src"), 30, "the first picture")
@@ -126,12 +131,7 @@ def test_dashboard_in_jupyterlab(lab, page, artifacts):
 
 def test_teaching_tools_in_jupyterlab(lab, page, artifacts):
     """D only freezes G's picture while D's map moves; dragging on D's panel draws data; a scenario loads."""
-    page.goto(lab.page_url("lab/tree/dashboard_demo.ipynb"), wait_until="domcontentloaded")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_selector("#jp-main-statusbar >> text=/Idle/", timeout=90_000)
-    dismiss_news(page)
-    run_all_cells(page)
-    page.wait_for_selector(".ganlab-dashboard", timeout=90_000)
+    open_demo(lab, page)
     for name in ("train", "scenario", "draw", "clear-drawing", "record", "projector"):
         assert page.locator(f".ganlab-{name}").first.is_visible(), f"control .ganlab-{name} is not visible"
     wait_until(lambda: page.locator(".ganlab-plot").get_attribute("src"), 30, "the first picture")
@@ -183,12 +183,7 @@ def test_teaching_tools_in_jupyterlab(lab, page, artifacts):
 
 def test_conditional_toy_in_jupyterlab(lab, page, artifacts):
     """The data menu switches to the class-conditional toy; the class picker shows one class's fakes; Step trains."""
-    page.goto(lab.page_url("lab/tree/dashboard_demo.ipynb"), wait_until="domcontentloaded")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_selector("#jp-main-statusbar >> text=/Idle/", timeout=90_000)
-    dismiss_news(page)
-    run_all_cells(page)
-    page.wait_for_selector(".ganlab-dashboard", timeout=90_000)
+    open_demo(lab, page)
     wait_until(lambda: page.locator(".ganlab-plot").get_attribute("src"), 30, "the first picture")
     picker = page.locator(".ganlab-class-view select")
     assert picker.is_disabled(), "the class picker is enabled on unlabelled data"
