@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from .config import GANConfig
 from .fast import graph_safe
+from .nets.apply import apply_in_batches
 from .nets.bigan import BiGANPair, Encoder, JointDiscriminator
 from .nets.dcgan import DCGANGenerator
 from .train import Trainer, adversarial_d_loss, g_update, grad_norm
@@ -113,30 +114,14 @@ class BiGANTrainer(Trainer):
 
 
 # ---------------------------------------------------------------------- using G and E
-@torch.no_grad()
 def encode(encoder: nn.Module, images: Tensor, batch_size: int = 500) -> Tensor:
     """E(x) for images (N, C, H, W) in eval mode (BatchNorm running statistics), batched: (N, latent) on the CPU."""
-    device = next(encoder.parameters()).device
-    was_training = encoder.training
-    encoder.eval()
-    try:
-        return torch.cat([encoder(images[i:i + batch_size].to(device)).float().cpu()
-                          for i in range(0, images.shape[0], batch_size)])
-    finally:
-        encoder.train(was_training)
+    return apply_in_batches(encoder, images, batch_size=batch_size)
 
 
-@torch.no_grad()
 def generate(generator: nn.Module, z: Tensor, batch_size: int = 500) -> Tensor:
     """G(z) for codes (N, latent) in eval mode, batched: (N, C, H, W) on the CPU."""
-    device = next(generator.parameters()).device
-    was_training = generator.training
-    generator.eval()
-    try:
-        return torch.cat([generator(z[i:i + batch_size].to(device)).float().cpu()
-                          for i in range(0, z.shape[0], batch_size)])
-    finally:
-        generator.train(was_training)
+    return apply_in_batches(generator, z, batch_size=batch_size)
 
 
 def reconstruction_error(x: Tensor, x_hat: Tensor) -> Tensor:

@@ -23,6 +23,7 @@ from .checkpoint import read_checkpoint, write_checkpoint
 from .config import resolve_device
 from .data import ImageData, next_batch
 from .losses import get_objective
+from .nets.apply import apply_in_batches
 from .nets.translation import ImagePool
 from .train import TrainingDiverged
 from .train_state import drain, extend_history, load_optimizer, make_optimizer
@@ -136,16 +137,9 @@ class TranslationLoop:
         self.flush()
         return self._history
 
-    @torch.no_grad()
     def _apply(self, net: nn.Module, images: Tensor, batch: int = 500) -> Tensor:
         """``net`` in eval mode (BatchNorm's running statistics) over (N, C, H, W) images, in batches → CPU."""
-        was = net.training
-        net.eval()
-        try:
-            return torch.cat([net(images[i:i + batch].to(self.device)).float().cpu()
-                              for i in range(0, images.shape[0], batch)])
-        finally:
-            net.train(was)
+        return apply_in_batches(net, images, batch_size=batch)
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from ..config import GANConfig
 from ..data import ImageData
+from ..nets.apply import apply_in_batches
 from ..nets.bigan import Encoder  # E: the DCGAN discriminator's body with a linear code head
 from ..nets.dcgan import DCGANDiscriminator
 from ..train_state import make_optimizer
@@ -45,7 +46,7 @@ def discriminator_features(discriminator: DCGANDiscriminator, x: Tensor) -> Tens
 @torch.no_grad()
 def discriminator_score(discriminator: nn.Module, images: Tensor, batch_size: int = 500) -> Tensor:
     """−D(x) for images (N, C, H, W), in eval mode, on the CPU: (N,). A confident "real" scores low."""
-    return -_batched(discriminator, images, batch_size)
+    return -apply_in_batches(discriminator, images, batch_size=batch_size)
 
 
 def encoder_score(images: Tensor, reconstructions: Tensor, image_features: Tensor, reconstruction_features: Tensor,
@@ -99,7 +100,7 @@ def train_encoder(generator: nn.Module, discriminator: DCGANDiscriminator, data:
 @torch.no_grad()
 def reconstruct(generator: nn.Module, encoder: Encoder, images: Tensor, batch_size: int = 500) -> Tensor:
     """G(E(x)) for images (N, C, H, W), both nets in eval mode; returned on the CPU."""
-    return _batched(lambda x: generator(encoder(x)), images, batch_size, generator, encoder)
+    return apply_in_batches(lambda x: generator(encoder(x)), images, generator, encoder, batch_size=batch_size)
 
 
 @torch.no_grad()
@@ -110,7 +111,7 @@ def anogan_score(generator: nn.Module, discriminator: DCGANDiscriminator, encode
         rec = generator(encoder(x))
         return encoder_score(x, rec, discriminator_features(discriminator, x),
                              discriminator_features(discriminator, rec), kappa)
-    return _batched(score, images, batch_size, generator, discriminator, encoder)
+    return apply_in_batches(score, images, generator, discriminator, encoder, batch_size=batch_size)
 
 
 @torch.no_grad()
@@ -129,20 +130,6 @@ def knn_score(reference: Tensor, queries: Tensor, k: int = 5, batch_size: int = 
         out.append(torch.cdist(q, ref).topk(k, dim=1, largest=False).values.mean(1).cpu())
     return torch.cat(out)
 
-
-def _batched(fn: object, images: Tensor, batch_size: int, *nets: nn.Module) -> Tensor:
-    """Apply ``fn`` to images in batches with every module of ``nets`` (or ``fn`` itself) in eval mode."""
-    nets = nets or ((fn,) if isinstance(fn, nn.Module) else ())
-    modes = [net.training for net in nets]
-    device = next(nets[0].parameters()).device if nets else images.device
-    for net in nets:
-        net.eval()
-    try:
-        return torch.cat([fn(images[i:i + batch_size].to(device)).float().cpu()  # type: ignore[operator]
-                          for i in range(0, images.shape[0], batch_size)])
-    finally:
-        for net, mode in zip(nets, modes):
-            net.train(mode)
 
 
 SCORES = ("D's output", "f-AnoGAN encoder", "kNN pixels", "kNN classifier features")
@@ -178,8 +165,8 @@ def anomaly_study(train: ImageData, test: ImageData, anomaly_classes: Sequence[i
                       "f-AnoGAN encoder": anogan_score(gan.generator, gan.discriminator, encoder, images, kappa),
                       "kNN pixels": knn_score(reference, images, k)}
             if classifier is not None:
-                scores["kNN classifier features"] = knn_score(_batched(classifier.features, reference, 500, classifier),
-                                                              _batched(classifier.features, images, 500, classifier), k)
+                ref_f, img_f = (apply_in_batches(classifier.features, x, classifier) for x in (reference, images))
+                scores["kNN classifier features"] = knn_score(ref_f, img_f, k)
             rows.append({"class": c, "seed": seed, **{name: auroc(s, labels) for name, s in scores.items()},
                          "scores": scores, "labels": labels.cpu(), "generator": gan.generator, "encoder": encoder})
     return rows
