@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import require_positive
-from .loss_trainer import LossTrainer
+from .loss_trainer import LossConfig, LossTrainer
 from .nets.denoisers import ImageDenoiser, ToyDenoiser
 
 
@@ -147,24 +147,18 @@ def ddim_sample(model: nn.Module, x_start: Tensor, schedule: Schedule, steps: in
 
 
 @dataclass
-class DiffusionConfig:
-    """A DDPM and its training run. ``data_shape`` (2,) for the toys (an MLP), (1, 28, 28) for images (a U-Net)."""
+class DiffusionConfig(LossConfig):
+    """A DDPM and its training run (the run fields are ``LossConfig``'s). Toy ``data_shape`` (2,) gets an MLP,
+    images (1, 28, 28) a U-Net."""
 
-    dataset: str = "fashion_mnist"
-    data_shape: tuple[int, ...] = (1, 28, 28)
     steps: int = 1000             # T; Ho et al. use 1000 with betas 1e-4 … 0.02
     beta_start: float = 1e-4
     beta_end: float = 0.02
     hidden_dim: int = 128         # toy MLP width; base channels ÷ 4 of the image U-Net
-    batch_size: int = 128
-    lr: float = 1e-3
-    betas: tuple[float, float] = (0.9, 0.999)
-    seed: int = 0
-    device: str = "auto"
 
     def __post_init__(self) -> None:
-        self.data_shape = tuple(self.data_shape)
-        require_positive(self, integers=("steps", "hidden_dim", "batch_size"), numbers=("lr",))
+        super().__post_init__()
+        require_positive(self, integers=("steps", "hidden_dim"))
         if not 0 < self.beta_start <= self.beta_end < 1:
             raise ValueError(f"need 0 < beta_start <= beta_end < 1; got {self.beta_start}, {self.beta_end}")
 

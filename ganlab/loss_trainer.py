@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +19,43 @@ import torch
 from torch import Tensor, nn
 
 from .checkpoint import read_checkpoint, write_checkpoint
-from .config import resolve_device
+from .config import require_positive, resolve_device
 from .data import ImageData, next_batch
-from .train import TrainingDiverged, load_data
-from .train_state import drain, extend_history, make_optimizer
+from .train import load_data
+from .train_state import diverged, drain, extend_history, make_optimizer
+
+
+@dataclass
+class LossConfig:
+    """The run fields ``LossTrainer`` reads; ``VAEConfig`` and ``DiffusionConfig`` add their model's fields.
+
+    ``data_shape`` (2,) for the toys, (1, 28, 28) for Fashion-MNIST.
+    """
+
+    dataset: str = "fashion_mnist"
+    data_shape: tuple[int, ...] = (1, 28, 28)
+    batch_size: int = 128
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.999)
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        self.data_shape = tuple(self.data_shape)
+        require_positive(self, integers=("batch_size",), numbers=("lr",))
 
 
 class LossTrainer:
     """Minimises ``self.loss(batch)`` over ``model``'s parameters with Adam; see the module docstring.
 
-    ``cfg``: a config dataclass with ``dataset``, ``seed``, ``device``, ``lr``, ``betas``, ``batch_size`` and
-    ``data_shape``. ``data``: an ``ImageData``, a bare (N, ...) tensor, or a toy distribution with
-    ``sample(n, generator=)``; default ``cfg.dataset``. ``STATS`` (class attribute) names what ``loss`` returns.
+    ``cfg``: a ``LossConfig`` (or a subclass). ``data``: an ``ImageData``, a bare (N, ...) tensor, or a toy
+    distribution with ``sample(n, generator=)``; default ``cfg.dataset``.
+    ``STATS`` (class attribute) names what ``loss`` returns.
     """
 
     STATS: tuple[str, ...] = ("loss",)
 
-    def __init__(self, cfg: Any, model: nn.Module, data: Any = None, *, check_every: int = 100) -> None:
+    def __init__(self, cfg: LossConfig, model: nn.Module, data: Any = None, *, check_every: int = 100) -> None:
         if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1:
             raise ValueError(f"check_every={check_every!r} must be an integer >= 1, e.g. check_every=100")
         self.cfg = cfg
@@ -116,11 +137,9 @@ class LossTrainer:
             return
         stats, first, bad = drain(self._pending, self.step_count)  # (steps, len(STATS))
         if bad is not None:
-            row, col = bad
             self.load_state_dict(self._good)
-            raise TrainingDiverged(f"{self.STATS[col]} became {stats[row, col].item()} at step {first + row}; the "
-                                   f"trainer was restored to step {self.step_count}, its last checked good state. "
-                                   f"Lower the learning rate or check the data.")
+            raise diverged(self.STATS, stats, first, bad, self.step_count,
+                           f"Lower the learning rate (now {self.cfg.lr}) or check the data.")
         extend_history(self._history, self.STATS, stats)
         self._good = self.state_dict()
 

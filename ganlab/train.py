@@ -34,6 +34,7 @@ from .graph import Stepper
 from .losses import Objective, get_objective
 from .nets import build_models
 from .train_state import LIVE_FIELDS, STATS, apply_config, capture, check_live, make_optimizer, restore
+from .train_state import TrainingDiverged as TrainingDiverged  # re-exported: ganlab.train.TrainingDiverged
 from .updates import adversarial_d_loss, d_step, d_update, g_step, g_update, grad_norm
 
 # The updates are re-exported: remedies and the conditional trainer build their steps from them.
@@ -41,10 +42,6 @@ __all__ = ["Trainer", "TrainingDiverged", "load_data", "make_optimizer", "STATS"
            "d_step", "g_step", "d_update", "g_update", "adversarial_d_loss", "grad_norm"]
 
 EVENTS = ("on_step_end", "on_epoch_end")
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; the trainer has been put back to its last checked state, config included."""
 
 
 def load_data(name: str, device: torch.device) -> Any:
@@ -224,17 +221,12 @@ class Trainer:
             return
         stats, first_step, bad = train_state.drain(self._pending, self.step_count)  # (steps, len(STATS))
         if bad is not None:
-            row, col = bad
-            bad_step = first_step + row
             before = self.cfg
             self.load_state_dict(self._good)
             undone = [f"{f.name} {getattr(before, f.name)!r} → {getattr(self.cfg, f.name)!r}"
                       for f in dataclasses.fields(before) if getattr(before, f.name) != getattr(self.cfg, f.name)]
-            raise TrainingDiverged(
-                f"{STATS[col]} became {stats[row, col].item()} at step {bad_step}; the trainer was restored to "
-                f"step {self.step_count}, its last checked good state"
-                + (f", with the config it had then ({'; '.join(undone)})" if undone else "")
-                + ". Lower the learning rates, add a penalty, or check the data.")
+            raise train_state.diverged(STATS, stats, first_step, bad, self.step_count,
+                                       "Lower the learning rates, add a penalty, or check the data.", undone)
         train_state.extend_history(self._history, STATS, stats)
         self._good = self.state_dict()
 

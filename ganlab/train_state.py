@@ -64,6 +64,23 @@ def drain(pending: list[Tensor], step_count: int) -> tuple[Tensor, int, tuple[in
     return stats, first, (tuple(bad[0].tolist()) if len(bad) else None)
 
 
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the trainer has been put back to its last checked state, config included."""
+
+
+def diverged(names: tuple[str, ...], stats: Tensor, first: int, bad: tuple[int, int], restored_to: int,
+             advice: str, undone: list[str] | tuple[str, ...] = ()) -> TrainingDiverged:
+    """The error a trainer raises after ``drain`` found ``bad`` and the trainer was restored to ``restored_to``.
+
+    It names the statistic, its value and step, the step restored to, any config values the restore undid
+    (``undone``, as "name old → new"), and ``advice``.
+    """
+    row, col = bad
+    config = f", with the config it had then ({'; '.join(undone)})" if undone else ""
+    return TrainingDiverged(f"{names[col]} became {stats[row, col].item()} at step {first + row}; the trainer was "
+                            f"restored to step {restored_to}, its last checked good state{config}. {advice}")
+
+
 def extend_history(history: dict[str, list[float]], keys: tuple[str, ...], stats: Tensor) -> None:
     """Append each column of ``stats`` (steps, len(keys)) to ``history[key]``."""
     for i, key in enumerate(keys):

@@ -25,8 +25,7 @@ from .data import ImageData, next_batch
 from .losses import get_objective
 from .nets.apply import apply_in_batches
 from .nets.translation import ImagePool
-from .train import TrainingDiverged
-from .train_state import drain, extend_history, load_optimizer, make_optimizer
+from .train_state import diverged, drain, extend_history, load_optimizer, make_optimizer
 
 
 @dataclass
@@ -122,12 +121,10 @@ class TranslationLoop:
             return
         stats, first, bad = drain(self._pending, self.step_count)  # (steps, len(STATS))
         if bad is not None:
-            row, col = bad
             if self._good is not None:
                 self.load_state_dict(self._good)
-            raise TrainingDiverged(f"{self.STATS[col]} became {stats[row, col].item()} at step {first + row}; the "
-                                   f"trainer was restored to step {self.step_count}, its last checked good state. "
-                                   f"Lower the learning rate (now {self.cfg.lr}) or check the data.")
+            raise diverged(self.STATS, stats, first, bad, self.step_count,
+                           f"Lower the learning rate (now {self.cfg.lr}) or check the data.")
         extend_history(self._history, self.STATS, stats)
         self._remember()
 

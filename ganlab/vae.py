@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import require_positive
-from .loss_trainer import LossTrainer
+from .loss_trainer import LossConfig, LossTrainer
 
 
 def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -41,26 +41,18 @@ def reparameterize(mu: Tensor, logvar: Tensor, eps: Tensor) -> Tensor:
 
 
 @dataclass
-class VAEConfig:
-    """A VAE and its training run. ``data_shape`` (2,) for the toys, (1, 28, 28) for Fashion-MNIST."""
+class VAEConfig(LossConfig):
+    """A VAE and its training run (the run fields are ``LossConfig``'s)."""
 
-    dataset: str = "fashion_mnist"
-    data_shape: tuple[int, ...] = (1, 28, 28)
     latent_dim: int = 16
     hidden_dim: int = 256
     layers: int = 2               # hidden layers in the encoder and in the decoder
     beta: float = 1.0             # weight of the KL term; 1 is the ELBO (Higgins et al. 2017 for β ≠ 1)
     obs_std: float = 0.1          # the decoder's fixed s: smaller trusts the reconstruction more than the prior
-    batch_size: int = 128
-    lr: float = 1e-3
-    betas: tuple[float, float] = (0.9, 0.999)
-    seed: int = 0
-    device: str = "auto"
 
     def __post_init__(self) -> None:
-        self.data_shape = tuple(self.data_shape)
-        require_positive(self, integers=("latent_dim", "hidden_dim", "layers", "batch_size"),
-                         numbers=("obs_std", "lr"))
+        super().__post_init__()
+        require_positive(self, integers=("latent_dim", "hidden_dim", "layers"), numbers=("obs_std",))
         if not (math.isfinite(self.beta) and self.beta >= 0):
             raise ValueError(f"beta={self.beta!r} must be >= 0 (1 is the plain ELBO)")
 
