@@ -55,7 +55,7 @@ from .nets import build_models
 from .nets.batched import StackedToyDiscriminator, StackedToyGenerator
 from .nets.toy import ToyGenerator
 from .train import load_data
-from .train_state import STATS
+from .train_state import STATS, extend_history
 
 PER_RUN = ("seed", "lr_g", "lr_d")  # config fields that may differ between the runs of one batch
 
@@ -253,8 +253,7 @@ class BatchedTrainer:
         stats = torch.stack(self._pending).cpu()  # (steps, k, len(STATS))
         self._pending.clear()
         for s, history in enumerate(self._history):
-            for i, key in enumerate(STATS):
-                history[key] += stats[:, s, i].tolist()
+            extend_history(history, STATS, stats[:, s])
 
     @property
     def history(self) -> list[dict[str, list[float]]]:
