@@ -30,6 +30,7 @@ from . import train_state
 from .checkpoint import write_checkpoint
 from .config import GANConfig, resolve_device
 from .data import DATASETS, ImageData, load_images, next_batch
+from .fast import to_channels_last
 from .graph import Stepper
 from .losses import Objective, get_objective
 from .nets import build_models
@@ -66,7 +67,8 @@ class Trainer:
                  discriminator: nn.Module | None = None, *, progress: bool = True, check_every: int = 100,
                  steps_per_epoch: int | None = None,
                  d_step: Callable[..., tuple[Tensor, ...]] = d_step,
-                 g_step: Callable[..., tuple[Tensor, ...]] = g_step, cuda_graph: bool = True) -> None:
+                 g_step: Callable[..., tuple[Tensor, ...]] = g_step, cuda_graph: bool = True,
+                 channels_last: bool = False) -> None:
         self.cfg = cfg = cfg if cfg is not None else GANConfig()
         for name, value in (("check_every", check_every), ("steps_per_epoch", steps_per_epoch)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -78,6 +80,7 @@ class Trainer:
         if generator is None:
             generator, discriminator = build_models(cfg)
         self.generator, self.discriminator = generator.to(self.device), discriminator.to(self.device)
+        self.channels_last = bool(channels_last) and to_channels_last(self.generator, self.discriminator)
         self.data = load_data(cfg.dataset, self.device) if data is None else _to_device(data, self.device)
         _check_data(self.data, cfg)
         self.d_step, self.g_step = d_step, g_step
@@ -155,7 +158,7 @@ class Trainer:
     @property
     def fast_path(self) -> str:
         """How the next step runs: "cuda-graph", or "eager: <why not>" (see ``ganlab.graph``)."""
-        return self._stepper.describe(self)
+        return self._stepper.describe(self) + (", channels-last" if self.channels_last else "")
 
     def drop_graph(self) -> None:
         """Capture the step again before the next replay: for changes the setup fingerprint of

@@ -4,7 +4,9 @@ many small runs one after another against the same runs stacked into one model.
 In one run on one device, for each model (the seed's MLP GAN on Fashion-MNIST, the DCGAN pair, the
 2-D toy GAN on ring8), both methods train the same networks at the same batch size:
   - ``seed_loop``: the seed's loop as written (``ganlab.bench.seed_loop``), the 1× baseline;
-  - ``ganlab``: ``Trainer.step`` (resident data, fused Adam, no host syncs, a CUDA graph on CUDA).
+  - ``ganlab``: ``Trainer.step`` (resident data, fused Adam, no host syncs, a CUDA graph on CUDA);
+  - for DCGAN also ``ganlab_cl``: the same with ``Trainer(channels_last=True)`` (``ganlab.fast.to_channels_last``)
+    and, on CUDA, ``ganlab_bf16``: bf16 autocast.
 The ``toy_batched`` row trains k = 10 runs of the mode-collapse benchmark's plain GAN recipe (grid25, its own
 batch size, not ``--batch-size``), each "step" advancing all 10 runs (``ganlab.bench.batched``):
   - ``sequential``: 10 lone ``Trainer``s stepped in turn, the 1× baseline;
@@ -65,7 +67,7 @@ class Row:
     """One measurement: a model trained by one method on one device."""
 
     model: str
-    method: str  # "seed_loop" | "ganlab" | "ganlab_bf16"
+    method: str  # "seed_loop" | "ganlab" | "ganlab_cl" | "ganlab_bf16" | toy_batched's three
     device: str
     batch_size: int
     steps: int  # timed steps (warm-up excluded)
@@ -144,11 +146,12 @@ def seed_method(cfg: GANConfig, dataset: Any) -> Method:
                   lambda: "DataLoader(2 workers) + BCE on sigmoid + .item()", loop.close)
 
 
-def ganlab_method(cfg: GANConfig, data: Any, name: str = "ganlab") -> Method:
-    """``ganlab.Trainer.step`` on ``cfg``, the data moved to the device when the trainer is built."""
+def ganlab_method(cfg: GANConfig, data: Any, name: str = "ganlab", **options: Any) -> Method:
+    """``ganlab.Trainer.step`` on ``cfg`` (``options`` go to ``Trainer``), the data moved to the device when the
+    trainer is built."""
     from ..train import Trainer
 
-    trainer = Trainer(cfg, data, progress=False)
+    trainer = Trainer(cfg, data, progress=False, **options)
     resident = trainer.data if isinstance(trainer.data, ImageData) else None
     data_mb = 0.0 if resident is None else (resident.images.nbytes + resident.labels.nbytes) / 2**20
     return Method(name, trainer.step, _device_sync(trainer.device), lambda: trainer.fast_path,
@@ -234,6 +237,8 @@ def run(device: str = "auto", steps: int | None = None, models: tuple[str, ...] 
             cfg = config_for(model, dev, batch_size)
             seed_data, ganlab_data = data[model]
             builders = [partial(seed_method, cfg, seed_data), partial(ganlab_method, cfg, ganlab_data)]
+        if model == "dcgan":
+            builders.append(partial(ganlab_method, cfg, ganlab_data, "ganlab_cl", channels_last=True))
         if dev.type == "cuda" and model == "dcgan":
             builders.append(partial(ganlab_method, dataclasses.replace(cfg, bf16=True), ganlab_data, "ganlab_bf16"))
         measured = measure(cfg, builders, n, warmup)
