@@ -93,8 +93,9 @@ class Pix2PixTrainer(TranslationLoop):
         return torch.stack([d_loss, g_adv, l1, d_real, d_fake]).detach().float()
 
     def translate(self, inputs: Tensor) -> Tensor:
-        """G(inputs), (N, 1, H, W) → (N, 1, H, W) on the CPU, with G in eval mode."""
-        return self._apply(self.generator, inputs)
+        """G(inputs), (N, 1, H, W) → (N, 1, H, W) on the CPU, with G in eval mode (its BatchNorm statistics
+        recomputed for the current weights over training inputs: ``TranslationLoop._apply``)."""
+        return self._apply(self.generator, inputs, self.data.images[:, :1])
 
     @classmethod
     def load(cls, path: str | Path, data: PairedData, **kwargs: Any) -> Pix2PixTrainer:
@@ -162,7 +163,8 @@ class CycleGANTrainer(TranslationLoop):
         """G_ab(images) for direction "ab", G_ba(images) for "ba"; (N, C, H, W) → (N, C, H, W) on the CPU."""
         if direction not in ("ab", "ba"):
             raise ValueError(f"direction={direction!r} must be 'ab' (A → B) or 'ba' (B → A)")
-        return self._apply(self.g_ab if direction == "ab" else self.g_ba, images)
+        net, source = (self.g_ab, self.a) if direction == "ab" else (self.g_ba, self.b)
+        return self._apply(net, images, source.images)
 
     @classmethod
     def load(cls, path: str | Path, domain_a: Tensor, domain_b: Tensor, **kwargs: Any) -> CycleGANTrainer:

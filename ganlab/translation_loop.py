@@ -23,7 +23,7 @@ from .checkpoint import read_checkpoint, write_checkpoint
 from .config import resolve_device
 from .data import ImageData, next_batch
 from .losses import get_objective
-from .nets.apply import apply_in_batches
+from .nets.apply import apply_in_batches, refresh_batchnorm
 from .nets.translation import ImagePool
 from .train_state import diverged, drain, extend_history, load_optimizer, make_optimizer
 
@@ -61,6 +61,9 @@ class TranslationConfig:
                 raise ValueError(f"{name}={getattr(self, name)!r} must be >= 0")
 
 
+STATISTICS_INPUTS = 2048  # training inputs BatchNorm's statistics are recomputed over before a translation
+
+
 class TranslationLoop:
     """The loop, statistics, and checkpoints both trainers share; subclasses define ``_build`` and ``updates``."""
 
@@ -79,6 +82,7 @@ class TranslationLoop:
         self._history: dict[str, list[float]] = {k: [] for k in self.STATS}
         self._positions: dict[str, tuple[Tensor | None, int]] = {}
         self._good: dict[str, Any] | None = None  # the last checked state; a divergence restores it
+        self._statistics_at: dict[int, int] = {}  # id(net) → the step its BatchNorm statistics were recomputed at
 
     def _remember(self) -> None:
         """Keep an independent copy of the current (checked) state as the divergence restore point."""
@@ -134,8 +138,17 @@ class TranslationLoop:
         self.flush()
         return self._history
 
-    def _apply(self, net: nn.Module, images: Tensor, batch: int = 500) -> Tensor:
-        """``net`` in eval mode (BatchNorm's running statistics) over (N, C, H, W) images, in batches → CPU."""
+    def _apply(self, net: nn.Module, images: Tensor, training_inputs: Tensor, batch: int = 500) -> Tensor:
+        """``net`` in eval mode over (N, C, H, W) images, in batches → CPU; BatchNorm's statistics first recomputed
+        for the current weights over up to ``STATISTICS_INPUTS`` of ``training_inputs`` (once per step count).
+
+        Why: at lr 1e-3 the running averages trail the weights enough to move results. Measured on the edges →
+        garments U-Net (width 16, GANLAB_SEED 4, 300 steps, L1 alone): held-out L1 0.232 with the running averages,
+        0.147 with the batch's own statistics, while the training L1 fell smoothly to 0.138.
+        """
+        if self._statistics_at.get(id(net)) != self.step_count:
+            refresh_batchnorm(net, training_inputs[:STATISTICS_INPUTS])
+            self._statistics_at[id(net)] = self.step_count
         return apply_in_batches(net, images, batch_size=batch)
 
     # ------------------------------------------------------------------ checkpoints
@@ -167,6 +180,7 @@ class TranslationLoop:
         self._positions = {k: (p.to(self.device) if p is not None else None, int(i))
                            for k, (p, i) in state["positions"].items()}
         self._pending.clear()
+        self._statistics_at.clear()  # the loaded statistics may be the lagging running averages
         self._remember()
 
     def save(self, path: str | Path) -> Path:

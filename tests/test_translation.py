@@ -237,3 +237,33 @@ def test_divergence_restores_the_last_checked_state(kind: str) -> None:
         for k, v in getattr(t, name).state_dict().items():
             assert_close(v, reference[k], rtol=0, atol=0, msg=f"{name}.{k}")
     assert t.history == uninterrupted.history
+
+
+@pytest.mark.parametrize("kind", ["pix2pix", "cycle"])
+def test_translate_recomputes_batchnorm_statistics_and_leaves_training_alone(kind: str) -> None:
+    from ganlab.nets.apply import refresh_batchnorm
+
+    data = blobs(48)
+    if kind == "pix2pix":
+        paired = paired_task("edges", data)
+        build = lambda: Pix2PixTrainer(tiny(seed=1), paired)  # noqa: E731
+        net, source, images = "generator", paired.inputs, paired.inputs[:6]
+    else:
+        a, b = data.images[:24], -data.images[24:]
+        build = lambda: CycleGANTrainer(cycle_config(width_g=4, width_d=4, batch_size=8, pool_size=4, seed=1), a, b)  # noqa: E731
+        net, source, images = "g_ab", a, a[:6]
+    t, plain = build(), build()
+    t.fit(5)
+    plain.fit(5)
+    for m in getattr(t, net).modules():  # running statistics made useless: translate must not read them
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.fill_(3.0)
+    got = t.translate(images)
+    reference = refresh_batchnorm(getattr(plain, net), source)
+    reference.eval()
+    with torch.no_grad():
+        assert_close(got, reference(images))
+    t.fit(5)  # statistics are not used by training (train mode normalises by the batch): the same trajectory
+    plain.fit(5)
+    for name in t.NETS:
+        assert_close(params(getattr(t, name)), params(getattr(plain, name)), rtol=0, atol=0)
