@@ -237,10 +237,11 @@ def check(name: str, answer: Any) -> bool:
 
 
 def run_check(exercises: dict[str, Callable[[Any], tuple[bool, str]]], name: str, answer: Any,
-              stub_says: str | None = None) -> bool:
+              stub_says: str | None = "returned None") -> bool:
     """Look ``name`` up in ``exercises`` and check ``answer``: prints ✓/✗ and the reason, or … when the answer is
     None (an exercise not attempted yet) or, for code exercises, when the failure's reason contains ``stub_says``
-    (an untouched stub function). Every ``ganlab.exercises_*`` module's ``check`` goes through here."""
+    (an untouched stub function: by default one that returns None). Every ``ganlab.exercises_*`` module's
+    ``check`` goes through here."""
     if name not in exercises:
         raise ValueError(f"no exercise named {name!r}; known: {sorted(exercises)}")
     if answer is None:

@@ -78,7 +78,8 @@ def check_dirac_field(answer: Field | None) -> bool:
     for gamma in GAMMAS:
         got = answer(theta.clone(), psi.clone(), gamma)
         if got is None or (isinstance(got, (tuple, list)) and any(g is None for g in got)):
-            print(f"✗ dirac_field: your function returned None; it should return (v_theta, v_psi). {HINT}")
+            print(f"… dirac_field: not answered yet (your function returned None; it should return (v_theta, v_psi)). "
+                  f"{HINT}")
             return False
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             print("✗ dirac_field: return a pair of tensors (v_theta, v_psi)")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from .exercises import run_check
 from .nets.remedies import MinibatchStd
 
 
@@ -48,9 +49,4 @@ def minibatch_std_verdict(answer: Callable[[Tensor], Tensor | None]) -> tuple[bo
 
 def check_minibatch_std(answer: Callable[[Tensor], Tensor | None] | None) -> bool:
     """Print ✓ or ✗ (with the reason) for a hand-written minibatch std feature; return whether it is right."""
-    if answer is None:
-        print("… 05.minibatch_std: not answered yet")
-        return False
-    ok, why = minibatch_std_verdict(answer)
-    print(f"{'✓' if ok else '✗'} 05.minibatch_std: {why}")
-    return ok
+    return run_check({"05.minibatch_std": minibatch_std_verdict}, "05.minibatch_std", answer)

@@ -33,7 +33,8 @@ def test_unanswered_prints_hint(capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_dirac_field(None)
     assert "Hint" in capsys.readouterr().out
     assert not check_dirac_field(lambda theta, psi, gamma: None)
-    assert "returned None" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith("… ") and "returned None" in out and "✗" not in out, out
 
 
 @pytest.mark.parametrize("wrong, reason", [

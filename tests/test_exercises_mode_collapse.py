@@ -36,3 +36,13 @@ def test_wrong_shape_and_changed_input_and_none_fail():
     assert "unchanged" in minibatch_std_verdict(lambda h: right(h) * 2)[1]
     assert "None" in minibatch_std_verdict(lambda h: None)[1]
     assert check_minibatch_std(None) is False
+
+
+def test_check_prints_verdicts_and_an_untouched_stub_as_not_answered(capsys):
+    assert check_minibatch_std(right) is True
+    assert capsys.readouterr().out.startswith("✓ 05.minibatch_std")
+    assert check_minibatch_std(lambda h: h) is False
+    assert capsys.readouterr().out.startswith("✗ 05.minibatch_std")
+    assert check_minibatch_std(lambda h: None) is False
+    out = capsys.readouterr().out
+    assert out.startswith("… 05.minibatch_std: not answered yet") and "✗" not in out, out
