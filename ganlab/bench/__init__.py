@@ -106,8 +106,9 @@ class PeakMemory:
     def growth_mb(self) -> float:
         if self.device.type == "cuda":
             return torch.cuda.max_memory_allocated(self.device) / 2**20 - self.base
-        try:
-            return self._status_mb("VmHWM:") - self.base
+        try:  # the kernel's RSS counters are cached per thread and can lag by a few pages: a peak read that
+            # lands under the base (-0.05 MB seen on Python 3.13) is no growth, not a negative one
+            return max(0.0, self._status_mb("VmHWM:") - self.base)
         except (OSError, StopIteration):
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
             return peak / 2**20 if platform.system() == "Darwin" else peak / 1024
