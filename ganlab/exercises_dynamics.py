@@ -13,11 +13,13 @@ under nbval with the exercise left open.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from .dynamics import DiracGAN
+from .exercises import run_check
 
 Field = Callable[[Tensor, Tensor, float], tuple[Tensor, Tensor]]  # (θ, ψ, γ) ↦ (v_θ, v_ψ), same shapes
 GAMMAS = (0.0, 0.3, 1.0)  # R1 weights tried: off, under-damped, critically damped (γ = 2 f'(0) = 1)
@@ -65,33 +67,33 @@ def _diagnose(got: tuple[Tensor, Tensor], theta: Tensor, psi: Tensor, gamma: flo
             f"{v_psi[i, j].item():.4f}); f'(ψθ) = {slope[i, j].item():.4f} there")
 
 
-def check_dirac_field(answer: Field | None) -> bool:
-    """Exercise checker: is ``answer(theta, psi, gamma)`` the Dirac-GAN vector field with R1 weight γ?
-
-    ``theta`` and ``psi`` are float64 tensors of one shape (here (6, 7)); the answer must return
-    ``(v_theta, v_psi)`` of that shape. Prints ✓ or ✗ with the reason; returns whether it is right.
-    """
-    if answer is None:
-        print(f"… dirac_field: not answered yet. {HINT}")
-        return False
+def _dirac_field(answer: Field) -> tuple[bool, str]:
+    """(right?, why) for a learner's ``dirac_field`` on the grid, for every γ in ``GAMMAS``."""
     theta, psi = _grid()
     for gamma in GAMMAS:
         got = answer(theta.clone(), psi.clone(), gamma)
         if got is None or (isinstance(got, (tuple, list)) and any(g is None for g in got)):
-            print(f"… dirac_field: not answered yet (your function returned None; it should return (v_theta, v_psi)). "
-                  f"{HINT}")
-            return False
+            return False, f"your function returned None; it should return (v_theta, v_psi). {HINT}"
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            print("✗ dirac_field: return a pair of tensors (v_theta, v_psi)")
-            return False
+            return False, "return a pair of tensors (v_theta, v_psi)"
         got = tuple(torch.as_tensor(g, dtype=torch.float64) for g in got)
         if any(g.shape != theta.shape for g in got):
-            print(f"✗ dirac_field: for inputs of shape {tuple(theta.shape)} return two tensors of that shape, "
-                  f"got {[tuple(g.shape) for g in got]} (compute elementwise, no sums)")
-            return False
+            return False, (f"for inputs of shape {tuple(theta.shape)} return two tensors of that shape, "
+                           f"got {[tuple(g.shape) for g in got]} (compute elementwise, no sums)")
         if not all(_close(g, t) for g, t in zip(got, _truth(theta, psi, gamma))):
-            print(f"✗ dirac_field: {_diagnose(got, theta, psi, gamma)}")
-            return False
-    print(f"✓ dirac_field: matches DiracGAN(r1=γ).vector_field for γ in {GAMMAS}. At (0, 0) its Jacobian is "
-          "[[0, −½], [½, −γ]]: R1 damps only ψ, and that is enough.")
-    return True
+            return False, _diagnose(got, theta, psi, gamma)
+    return True, (f"matches DiracGAN(r1=γ).vector_field for γ in {GAMMAS}. At (0, 0) its Jacobian is "
+                  "[[0, −½], [½, −γ]]: R1 damps only ψ, and that is enough.")
+
+
+EXERCISES: dict[str, Callable[[Any], tuple[bool, str]]] = {"dirac_field": _dirac_field}
+
+
+def check_dirac_field(answer: Field | None) -> bool:
+    """Exercise checker: is ``answer(theta, psi, gamma)`` the Dirac-GAN vector field with R1 weight γ?
+
+    ``theta`` and ``psi`` are float64 tensors of one shape (here (6, 7)); the answer must return
+    ``(v_theta, v_psi)`` of that shape. Prints ✓ or ✗ with the reason (``exercises.run_check``); returns whether
+    it is right.
+    """
+    return run_check(EXERCISES, "dirac_field", answer)

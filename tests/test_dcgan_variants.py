@@ -6,6 +6,7 @@ from ganlab import GANConfig, Trainer
 from ganlab.data import ImageData
 from ganlab.nets import DCGANDiscriminator, DCGANGenerator
 from ganlab.nets.dcgan_variants import VARIANTS, VariantDiscriminator, VariantGenerator, build_variant
+from ganlab.nets.resample import ConvAvgPool2d, ResizeConv2d
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))
@@ -38,10 +39,10 @@ def test_each_switch_changes_what_it_names():
     assert nn.BatchNorm2d not in kinds(VariantGenerator(8, 4, batchnorm=False))
     assert nn.BatchNorm2d in kinds(VariantGenerator(8, 4))
     resize = kinds(VariantGenerator(8, 4, upsample="resize"))
-    assert nn.Upsample in resize and resize.count(nn.ConvTranspose2d) == 1  # only the 1×1 → 7×7 projection
+    assert resize.count(ResizeConv2d) == 2 and resize.count(nn.ConvTranspose2d) == 1  # only the 1×1 → 7×7 projection
     pooled = VariantDiscriminator(4, downsample="avgpool")
-    assert kinds(pooled).count(nn.AvgPool2d) == 2
-    assert all(m.stride == (1, 1) for m in pooled.net if isinstance(m, nn.Conv2d))
+    assert kinds(pooled).count(ConvAvgPool2d) == 2
+    assert kinds(VariantDiscriminator(4)).count(ConvAvgPool2d) == 0
     assert nn.ReLU in kinds(VariantDiscriminator(4, activation="relu"))
     assert nn.LeakyReLU not in kinds(VariantDiscriminator(4, activation="relu"))
     # ReLU in D zeroes negative inputs where LeakyReLU keeps 0.2 of them

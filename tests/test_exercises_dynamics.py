@@ -29,12 +29,12 @@ def test_right_answer_passes(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("✓")
 
 
-def test_unanswered_prints_hint(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unanswered_says_so_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
     assert not check_dirac_field(None)
-    assert "Hint" in capsys.readouterr().out
-    assert not check_dirac_field(lambda theta, psi, gamma: None)
+    assert capsys.readouterr().out.startswith("… dirac_field: not answered yet")
+    assert not check_dirac_field(lambda theta, psi, gamma: None)  # the notebook's untouched stub
     out = capsys.readouterr().out
-    assert out.startswith("… ") and "returned None" in out and "✗" not in out, out
+    assert out.startswith("… ") and "returned None" in out and "Hint" in out and "✗" not in out, out
 
 
 @pytest.mark.parametrize("wrong, reason", [

@@ -2,7 +2,7 @@
 
 The layers of the scale-era architectures live in files named for them and are re-exported here:
 ``pixel_norm`` and ``modulated_conv2d`` (``nets.style``), ``SelfAttention`` (``nets.attention``) and
-``orthogonal_penalty`` (``nets.orthogonal``).
+``orthogonal_penalty`` (``nets.orthogonal``); ``ResizeConv2d`` and ``ConvAvgPool2d`` (``nets.resample``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from .attention import SelfAttention
 from .orthogonal import orthogonal_penalty
+from .resample import ConvAvgPool2d, ResizeConv2d
 from .style import modulated_conv2d, pixel_norm
 
 __all__ = ["dcgan_init", "apply_spectral_norm", "set_spectral_norm", "activation", "ConditionalBatchNorm2d",
-           "SelfAttention", "orthogonal_penalty", "modulated_conv2d", "pixel_norm"]
+           "SelfAttention", "orthogonal_penalty", "modulated_conv2d", "pixel_norm", "ResizeConv2d", "ConvAvgPool2d"]
 
 _WEIGHTED = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, nn.Embedding)
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
