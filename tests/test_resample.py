@@ -14,41 +14,41 @@ def two_layer(fused: nn.Conv2d) -> nn.Conv2d:
     return conv
 
 
+def assert_same_forward_and_backward(fused, conv, two_layer_forward, x):
+    """fused(x) equals two_layer_forward(conv, x) to float32 rounding, and so do the gradients of x and weights."""
+    x1, x2 = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    out, ref = fused(x1), two_layer_forward(conv, x2)
+    assert out.shape == ref.shape
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    ref.backward(grad)
+    torch.testing.assert_close(x1.grad, x2.grad, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(fused.weight.grad, conv.weight.grad, rtol=1e-4, atol=1e-5)
+    if fused.bias is not None:
+        torch.testing.assert_close(fused.bias.grad, conv.bias.grad, rtol=1e-4, atol=1e-5)
+    return out
+
+
 @pytest.mark.parametrize("size", [(7, 7), (14, 14), (5, 9)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_resize_conv_equals_upsample_then_conv_forward_and_backward(size, bias):
     torch.manual_seed(0)
     fused = ResizeConv2d(6, 4, bias=bias)
-    conv = two_layer(fused)
-    x = torch.randn(3, 6, *size, requires_grad=True)
-    x2 = x.detach().clone().requires_grad_(True)
-    out, ref = fused(x), conv(F.interpolate(x2, scale_factor=2, mode="nearest"))
-    assert out.shape == ref.shape == (3, 4, 2 * size[0], 2 * size[1])
-    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
-    grad = torch.randn_like(out)
-    out.backward(grad)
-    ref.backward(grad)
-    torch.testing.assert_close(x.grad, x2.grad, rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(fused.weight.grad, conv.weight.grad, rtol=1e-4, atol=1e-5)
-    if bias:
-        torch.testing.assert_close(fused.bias.grad, conv.bias.grad, rtol=1e-4, atol=1e-5)
+    out = assert_same_forward_and_backward(fused, two_layer(fused),
+                                           lambda conv, x: conv(F.interpolate(x, scale_factor=2, mode="nearest")),
+                                           torch.randn(3, 6, *size))
+    assert out.shape == (3, 4, 2 * size[0], 2 * size[1])
 
 
 @pytest.mark.parametrize("size", [(28, 28), (14, 14), (7, 7), (6, 9)])
 def test_conv_avgpool_equals_conv_then_pool_forward_and_backward(size):
     torch.manual_seed(1)
     fused = ConvAvgPool2d(2, 5)
-    conv = two_layer(fused)
-    x = torch.randn(4, 2, *size, requires_grad=True)
-    x2 = x.detach().clone().requires_grad_(True)
-    out, ref = fused(x), F.avg_pool2d(conv(x2), 2)  # odd sizes: both drop the last row/column alike
-    assert out.shape == ref.shape == (4, 5, size[0] // 2, size[1] // 2)
-    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
-    grad = torch.randn_like(out)
-    out.backward(grad)
-    ref.backward(grad)
-    torch.testing.assert_close(x.grad, x2.grad, rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(fused.weight.grad, conv.weight.grad, rtol=1e-4, atol=1e-5)
+    # odd sizes: both forms drop the last row/column alike
+    out = assert_same_forward_and_backward(fused, two_layer(fused), lambda conv, x: F.avg_pool2d(conv(x), 2),
+                                           torch.randn(4, 2, *size))
+    assert out.shape == (4, 5, size[0] // 2, size[1] // 2)
 
 
 def test_wrong_taps_would_be_caught():
