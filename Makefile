@@ -52,7 +52,7 @@ notebooks: install data classifier
 # The notebooks again with other seeds (GANLAB_SEED, read by every setup cell): a check on a training outcome
 # must hold off the trajectory it was written against, not only for seed 0.
 notebooks-seeds: install data classifier
-	for seed in 1 2; do \
+	for seed in 1 2 3; do \
 		GANLAB_SEED=$$seed GANLAB_FAST=1 OMP_NUM_THREADS=$(THREADS) MPLBACKEND=agg $(VENV)/bin/pytest -q -n $(WORKERS) \
 			--dist loadfile --nbval-lax --nbval-current-env -p no:randomly --durations=0 notebooks/ || exit 1; \
 	done
