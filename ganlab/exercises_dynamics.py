@@ -5,9 +5,9 @@
 
     dirac_field(theta, psi, gamma) -> (v_theta, v_psi),    tensors of one shape, float64,
 
-against ``DiracGAN(r1=gamma).vector_field`` on a grid of points, for several weights γ. An unanswered
-exercise (``None``, or a function returning ``None``) prints a hint instead of failing, so the notebook runs
-under nbval with the exercise left open.
+against ``DiracGAN(r1=gamma).vector_field`` on a grid of points, for several weights γ, through
+``exercises.run_check``: an unanswered exercise (``None``, or the stub returning ``None``, which also gets a
+hint) reads "not answered yet" instead of failing, so the notebook runs under nbval with the exercise left open.
 """
 
 from __future__ import annotations

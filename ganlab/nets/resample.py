@@ -29,27 +29,31 @@ _RESIZE_TAPS = ((0.0, 0.0, 1.0), (0.0, 1.0, 1.0), (1.0, 1.0, 0.0), (1.0, 0.0, 0.
 _POOL_TAPS = ((0.5, 0.0, 0.0), (0.5, 0.5, 0.0), (0.0, 0.5, 0.5), (0.0, 0.0, 0.5))
 
 
-class ResizeConv2d(nn.Conv2d):
-    """Nearest-neighbour ×2 upsampling then a 3×3 convolution: (N, c_in, H, W) → (N, c_out, 2H, 2W)."""
+class _Composed3x3(nn.Conv2d):
+    """A 3×3 convolution's parameters, run as the 4×4 stride-2 kernel ``TAPS ⋅ weight ⋅ TAPSᵀ`` (per axis)."""
+
+    TAPS: tuple[tuple[float, ...], ...]
 
     def __init__(self, in_channels: int, out_channels: int, bias: bool = True) -> None:
         super().__init__(in_channels, out_channels, 3, 1, 1, bias=bias)
-        self.register_buffer("taps", torch.tensor(_RESIZE_TAPS), persistent=False)  # moves with .to(device)
+        self.register_buffer("taps", torch.tensor(self.TAPS), persistent=False)  # follows .to(device / dtype)
+
+
+class ResizeConv2d(_Composed3x3):
+    """Nearest-neighbour ×2 upsampling then a 3×3 convolution: (N, c_in, H, W) → (N, c_out, 2H, 2W)."""
+
+    TAPS = _RESIZE_TAPS
 
     def forward(self, x: Tensor) -> Tensor:
-        taps = self.taps.to(self.weight.dtype)
-        kernel = torch.einsum("ta,ocab,ub->cotu", taps, self.weight, taps)  # (c_in, c_out, 4, 4)
+        kernel = torch.einsum("ta,ocab,ub->cotu", self.taps, self.weight, self.taps)  # (c_in, c_out, 4, 4)
         return F.conv_transpose2d(x, kernel, self.bias, stride=2, padding=1)
 
 
-class ConvAvgPool2d(nn.Conv2d):
+class ConvAvgPool2d(_Composed3x3):
     """A 3×3 convolution (padding 1) then 2×2 average pooling: (N, c_in, H, W) → (N, c_out, ⌊H/2⌋, ⌊W/2⌋)."""
 
-    def __init__(self, in_channels: int, out_channels: int, bias: bool = True) -> None:
-        super().__init__(in_channels, out_channels, 3, 1, 1, bias=bias)
-        self.register_buffer("taps", torch.tensor(_POOL_TAPS), persistent=False)
+    TAPS = _POOL_TAPS
 
     def forward(self, x: Tensor) -> Tensor:
-        taps = self.taps.to(self.weight.dtype)
-        kernel = torch.einsum("va,ocab,ub->ocvu", taps, self.weight, taps)  # (c_out, c_in, 4, 4)
+        kernel = torch.einsum("va,ocab,ub->ocvu", self.taps, self.weight, self.taps)  # (c_out, c_in, 4, 4)
         return F.conv2d(x, kernel, self.bias, stride=2, padding=1)
