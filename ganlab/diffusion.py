@@ -13,6 +13,7 @@ The networks (``ToyDenoiser``, ``ImageDenoiser``) are in ``ganlab.nets.denoisers
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,9 @@ from torch import Tensor, nn
 from .config import require_positive
 from .loss_trainer import LossConfig, LossTrainer
 from .nets.denoisers import ImageDenoiser, ToyDenoiser
+
+# ε_θ: (x_t (N, …), t (N,)) → predicted noise (N, …); a denoiser module or ``in_chunks`` of one.
+Denoiser = Callable[[Tensor, Tensor], Tensor]
 
 
 class Schedule:
@@ -83,7 +87,7 @@ def epsilon_loss(model: nn.Module, x0: Tensor, t: Tensor, noise: Tensor, schedul
     return (noise - predicted).pow(2).flatten(1).mean(1)
 
 
-def ddpm_step(model: nn.Module, x_t: Tensor, t: int, noise: Tensor, schedule: Schedule) -> Tensor:
+def ddpm_step(model: Denoiser, x_t: Tensor, t: int, noise: Tensor, schedule: Schedule) -> Tensor:
     """One ancestral step x_t → x_{t−1} (N, …):
 
     x_{t−1} = (x_t − β_t/√(1 − ᾱ_t) · ε_θ(x_t, t)) / √α_t + σ_t z, with σ_t² = β_t and no noise at t = 0.
@@ -96,7 +100,7 @@ def ddpm_step(model: nn.Module, x_t: Tensor, t: int, noise: Tensor, schedule: Sc
     return mean + math.sqrt(beta) * noise if t > 0 else mean
 
 
-def ddim_step(model: nn.Module, x_t: Tensor, t: int, t_prev: int, schedule: Schedule, clip: float | None = None
+def ddim_step(model: Denoiser, x_t: Tensor, t: int, t_prev: int, schedule: Schedule, clip: float | None = None
               ) -> Tensor:
     """One deterministic DDIM step (η = 0) from index t to t_prev < t (t_prev = −1: to the data), (N, …):
 
@@ -115,8 +119,31 @@ def ddim_step(model: nn.Module, x_t: Tensor, t: int, t_prev: int, schedule: Sche
     return math.sqrt(alpha_bar_prev) * x0_hat + math.sqrt(1 - alpha_bar_prev) * eps
 
 
+# Rows per U-Net call when sampling images. One call on a few hundred 28×28 images runs at about half the
+# speed per image of calls on 64 (measured on one CPU thread, 500 images through the fast-mode U-Net: 560 ms
+# whole, 285 ms in chunks of 64-100): the activations of a large batch no longer fit in cache.
+IMAGE_CHUNK = 64
+
+
+def in_chunks(model: Denoiser, rows: int) -> Denoiser:
+    """``model`` evaluated ``rows`` rows at a time: (x (N, …), t (N,)) → the rows' outputs concatenated.
+
+    Row n of the result is model(x[n], t[n]) as in one call (each row's output depends on its own row only:
+    the denoisers have no batch statistics in eval mode), up to the float rounding of a different batch size.
+    """
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ValueError(f"rows={rows!r} must be a positive integer")
+
+    def call(x: Tensor, t: Tensor) -> Tensor:
+        if len(x) <= rows:
+            return model(x, t)
+        return torch.cat([model(xc, tc) for xc, tc in zip(x.split(rows), t.split(rows))])
+
+    return call
+
+
 @torch.no_grad()
-def ddpm_sample(model: nn.Module, x_start: Tensor, schedule: Schedule, generator: torch.Generator | None = None
+def ddpm_sample(model: Denoiser, x_start: Tensor, schedule: Schedule, generator: torch.Generator | None = None
                 ) -> Tensor:
     """Ancestral sampling: all T reverse steps from x_{T−1} = ``x_start`` (N, …) ~ N(0, I); returns x0 (N, …)."""
     x = x_start
@@ -134,7 +161,7 @@ def ddim_timesteps(total: int, steps: int) -> list[int]:
 
 
 @torch.no_grad()
-def ddim_sample(model: nn.Module, x_start: Tensor, schedule: Schedule, steps: int, clip: float | None = None
+def ddim_sample(model: Denoiser, x_start: Tensor, schedule: Schedule, steps: int, clip: float | None = None
                 ) -> Tensor:
     """Deterministic DDIM sampling from x_{T−1} = ``x_start`` (N, …) in ``steps`` network calls; returns x0.
 
@@ -192,12 +219,16 @@ class DiffusionTrainer(LossTrainer):
     @torch.no_grad()
     def sample(self, n: int, ddim_steps: int | None = None, generator: torch.Generator | None = None) -> Tensor:
         """n samples (n, *data_shape) on the CPU: ancestral (all T steps) or DDIM with ``ddim_steps`` steps
-        (images: x̂0 and the result clipped to their range [-1, 1]; toy points are not clipped)."""
+        (images: x̂0 and the result clipped to their range [-1, 1]; toy points are not clipped).
+
+        Images go through the U-Net ``IMAGE_CHUNK`` at a time (``in_chunks``); the noise is still drawn for
+        all n at once, so the samples do not depend on the chunk size beyond float rounding."""
         self.model.eval()
         x = self.start_noise(n, generator)
         images = len(self.cfg.data_shape) > 1
+        model = in_chunks(self.model, IMAGE_CHUNK) if images else self.model
         if ddim_steps is None:
-            x = ddpm_sample(self.model, x, self.schedule, generator or self.rng)
+            x = ddpm_sample(model, x, self.schedule, generator or self.rng)
         else:
-            x = ddim_sample(self.model, x, self.schedule, ddim_steps, 1.0 if images else None)
+            x = ddim_sample(model, x, self.schedule, ddim_steps, 1.0 if images else None)
         return (x.clamp(-1, 1) if images else x).float().cpu()

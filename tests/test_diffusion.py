@@ -13,6 +13,7 @@ from ganlab.diffusion import (
     ddpm_sample,
     ddpm_step,
     epsilon_loss,
+    in_chunks,
     linear_schedule,
     q_mean_var,
     q_sample,
@@ -129,6 +130,38 @@ def test_ddpm_sample_is_its_steps_in_order():
         z = torch.randn(x.shape, dtype=x.dtype, generator=g) if t > 0 else torch.zeros_like(x)
         x = ddpm_step(model, x, t, z, s)
     torch.testing.assert_close(got, x)
+
+
+def test_in_chunks_gives_each_row_what_one_call_gives():
+    calls = []
+
+    def model(x, t):
+        calls.append(len(x))
+        return Linear()(x, t)
+
+    x, t = torch.randn(10, 1, 3, 3, dtype=torch.float64), torch.arange(10)
+    torch.testing.assert_close(in_chunks(model, 4)(x, t), Linear()(x, t), rtol=0, atol=0)
+    assert calls == [4, 4, 2]
+    calls.clear()
+    in_chunks(model, 10)(x, t)
+    assert calls == [10]  # a batch that fits is one call
+    with pytest.raises(ValueError, match="positive integer"):
+        in_chunks(model, 0)
+
+
+@pytest.mark.parametrize("ddim_steps", [None, 4])
+def test_image_samples_do_not_depend_on_the_chunk_size(monkeypatch, ddim_steps):
+    # 70 images in chunks of 64 and 64 + 6 against one call of 70: the noise is drawn for all 70 either way.
+    images = torch.rand(16, 1, 28, 28) * 2 - 1
+    cfg = DiffusionConfig(dataset="tensor", steps=12, hidden_dim=32, batch_size=8, device="cpu")
+    trainer = DiffusionTrainer(cfg, data=images)
+    trainer.fit(steps=3)
+    samples = {}
+    for chunk in (64, 1000):
+        monkeypatch.setattr("ganlab.diffusion.IMAGE_CHUNK", chunk)
+        samples[chunk] = trainer.sample(70, ddim_steps=ddim_steps, generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(samples[64], samples[1000], rtol=0, atol=1e-5)
+    assert samples[64].std() > 0.1  # not a trivially constant output
 
 
 def test_denoiser_shapes():
