@@ -107,6 +107,11 @@ class DomainCNN(nn.Module):
         """Class probabilities p(y|x), (N, classes), rows summing to 1."""
         return F.softmax(self.forward(x), dim=1)
 
+    def features_and_probs(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``(features(x), probs(x))`` from one pass through the convolutions (``extract`` uses it)."""
+        feats = self.features(x)
+        return feats, F.softmax(self.head(feats), dim=1)
+
 
 # Architecture name (part of the cache key) → constructor. A new architecture gets a new name.
 ARCHITECTURES: dict[str, Callable[[], DomainCNN]] = {
@@ -279,14 +284,21 @@ def accuracy(model: nn.Module, data: ImageData, batch_size: int = 1000) -> float
 
 
 @torch.no_grad()
+def features_and_probs(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
+    """(features, probs) of one batch: one pass where the extractor has ``features_and_probs`` (both of
+    ganlab's do), otherwise ``model.features(x)`` and ``model.probs(x)`` (any object with the two will do)."""
+    both = getattr(model, "features_and_probs", None)
+    return both(x) if both is not None else (model.features(x), model.probs(x))
+
+
 def extract(model: nn.Module, images: Tensor, batch_size: int = 500) -> tuple[Tensor, Tensor]:
     """(features (N, d), probs (N, C)) as float32 CPU tensors, computed in batches on the model's device."""
     device = next(model.parameters()).device
     feats, probs = [], []
     for start in range(0, images.shape[0], batch_size):
-        batch = images[start:start + batch_size].to(device, torch.float32)
-        feats.append(model.features(batch).float().cpu())
-        probs.append(model.probs(batch).float().cpu())
+        f, p = features_and_probs(model, images[start:start + batch_size].to(device, torch.float32))
+        feats.append(f.float().cpu())
+        probs.append(p.float().cpu())
     return torch.cat(feats), torch.cat(probs)
 
 
@@ -311,5 +323,5 @@ def _check_images(x: Tensor, shape: tuple[int, ...]) -> None:
 
 
 __all__ = ["Budget", "BUDGETS", "DomainCNN", "ARCHITECTURES", "classifier", "train_classifier", "cache_path",
-           "budget_tag", "accuracy", "extract", "extractor", "EXTRACTORS", "inception", "InceptionFeatures",
-           "WeightsUnavailableError"]
+           "budget_tag", "accuracy", "features_and_probs", "extract", "extractor", "EXTRACTORS", "inception",
+           "InceptionFeatures", "WeightsUnavailableError"]

@@ -44,6 +44,11 @@ class InceptionFeatures(nn.Module):
         """ImageNet class probabilities (N, 1000)."""
         return F.softmax(self.fc(self.features(x)), dim=1)
 
+    def features_and_probs(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``(features(x), probs(x))`` from one pass through the network."""
+        feats = self.features(x)
+        return feats, F.softmax(self.fc(feats), dim=1)
+
     def forward(self, x: Tensor) -> Tensor:
         return self.fc(self.features(x))
 

@@ -217,6 +217,51 @@ def test_extract_batches_match_one_pass(tiny_images):
         torch.testing.assert_close(probs, model.probs(tiny_images[:10]))
 
 
+def test_extract_runs_the_convolutions_once_per_batch(tiny_images):
+    model = features.ARCHITECTURES[features.DEFAULT_ARCH]().eval()
+    calls = []
+    model.body.register_forward_hook(lambda module, args, out: calls.append(len(args[0])))
+    features.extract(model, tiny_images[:10], batch_size=4)
+    assert calls == [4, 4, 2]  # features and probs from one pass (two passes cost twice the time)
+
+
+def test_extract_takes_any_object_with_features_and_probs(tiny_images):
+    class TwoMethods(torch.nn.Module):  # no features_and_probs: extract falls back to the two calls
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = features.ARCHITECTURES[features.DEFAULT_ARCH]().eval()
+
+        def features(self, x):
+            return self.inner.features(x)
+
+        def probs(self, x):
+            return self.inner.probs(x)
+
+    model = TwoMethods()
+    got = features.extract(model, tiny_images[:6], batch_size=4)
+    want = features.extract(model.inner, tiny_images[:6], batch_size=4)
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_inception_features_and_probs_equal_the_two_calls():
+    class Tiny(torch.nn.Module):  # stands in for Inception-v3's trunk: (N, 3, 299, 299) → (N, 4), and a .fc
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv, self.fc = torch.nn.Conv2d(3, 4, 5, stride=4), torch.nn.Linear(4, 6)
+
+        def forward(self, x):
+            return self.conv(x).mean((2, 3))
+
+    torch.manual_seed(0)
+    net = features.InceptionFeatures(Tiny()).eval()
+    x = torch.rand(3, 1, 28, 28) * 2 - 1
+    feats, probs = net.features_and_probs(x)
+    torch.testing.assert_close(feats, net.features(x), rtol=0, atol=0)
+    torch.testing.assert_close(probs, net.probs(x), rtol=0, atol=0)
+    assert probs.shape == (3, 6)
+
+
 # ------------------------------------------------------------------------------------------ Inception-v3
 def test_inception_offline_says_why_without_touching_the_network(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))

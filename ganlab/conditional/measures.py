@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..features import features_and_probs
 from ..nets.conditional import info_code, truncated_noise
 from .losses import categorical_code_nll, continuous_code_nll
 from .train import ConditionalTrainer
@@ -203,7 +204,7 @@ def _classify(classifier: Any, images: Tensor, batch: int) -> tuple[Tensor, Tens
     device = next(classifier.parameters()).device
     probs, feats = [], []
     for i in range(0, images.shape[0], batch):
-        x = images[i:i + batch].to(device)
-        probs.append(classifier.probs(x).float().cpu())
-        feats.append(classifier.features(x).float().cpu())
+        f, p = features_and_probs(classifier, images[i:i + batch].to(device))
+        probs.append(p.float().cpu())
+        feats.append(f.float().cpu())
     return torch.cat(probs), torch.cat(feats)
