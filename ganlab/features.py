@@ -283,7 +283,6 @@ def accuracy(model: nn.Module, data: ImageData, batch_size: int = 1000) -> float
     return float(correct) / len(data)
 
 
-@torch.no_grad()
 def features_and_probs(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
     """(features, probs) of one batch: one pass where the extractor has ``features_and_probs`` (both of
     ganlab's do), otherwise ``model.features(x)`` and ``model.probs(x)`` (any object with the two will do)."""
@@ -291,6 +290,7 @@ def features_and_probs(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
     return both(x) if both is not None else (model.features(x), model.probs(x))
 
 
+@torch.no_grad()
 def extract(model: nn.Module, images: Tensor, batch_size: int = 500) -> tuple[Tensor, Tensor]:
     """(features (N, d), probs (N, C)) as float32 CPU tensors, computed in batches on the model's device."""
     device = next(model.parameters()).device

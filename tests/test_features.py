@@ -223,6 +223,8 @@ def test_extract_runs_the_convolutions_once_per_batch(tiny_images):
     model.body.register_forward_hook(lambda module, args, out: calls.append(len(args[0])))
     features.extract(model, tiny_images[:10], batch_size=4)
     assert calls == [4, 4, 2]  # features and probs from one pass (two passes cost twice the time)
+    feats, _ = features.extract(model.requires_grad_(True), tiny_images[:3])
+    assert not feats.requires_grad  # extract builds no graph, even for a model with trainable weights
 
 
 def test_extract_takes_any_object_with_features_and_probs(tiny_images):
