@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..features import features_and_probs
+from ..features import extract
 from ..nets.conditional import info_code, truncated_noise
 from .losses import categorical_code_nll, continuous_code_nll
 from .train import ConditionalTrainer
@@ -98,7 +98,7 @@ def evaluate_classes(trainer: ConditionalTrainer, classifier: Any, n_per_class: 
     recall "is each real image of the class near some fake": recall falls when a class collapses.
     """
     images, labels = class_samples(trainer, n_per_class, threshold, seed)
-    probs, feats = _classify(classifier, images, batch)
+    feats, probs = extract(classifier, images, batch)
     per_class_fidelity, fidelity = class_fidelity(probs.argmax(dim=1), labels, trainer.n_classes)
     diversity = per_class(feats, labels, trainer.n_classes)
     result = {"fidelity": fidelity, "fidelity_per_class": per_class_fidelity,
@@ -200,11 +200,3 @@ def code_sweep(trainer: ConditionalTrainer, code: int, values: Tensor, n_rows: i
     return trainer.sample(rows * v, z.reshape(-1, trainer.cfg.latent_dim), codes)
 
 
-def _classify(classifier: Any, images: Tensor, batch: int) -> tuple[Tensor, Tensor]:
-    device = next(classifier.parameters()).device
-    probs, feats = [], []
-    for i in range(0, images.shape[0], batch):
-        f, p = features_and_probs(classifier, images[i:i + batch].to(device))
-        probs.append(p.float().cpu())
-        feats.append(f.float().cpu())
-    return torch.cat(probs), torch.cat(feats)
