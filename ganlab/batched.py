@@ -30,6 +30,9 @@ rest. Measured: ~1.2–1.6× at one torch thread (plain recipe; ~1.2× for ``bes
 the stacked products use both cores and a lone run's small ones cannot. The wide G at batch 512 alone gains
 nothing on one thread (its (10, 512, 256) activations no longer fit the cache). On a GPU a lone toy run leaves
 the device nearly idle, so k runs should cost about as much as one until the device fills (not yet measured).
+With both cores busy, as in the mode-collapse benchmark's two worker processes, the gain shrinks further: 1.2–1.3×
+for the plain recipe and 1.0–1.1× for ``best`` (2026-12-07), so the full default benchmark took 91 min batched
+against ≈ 95 min estimated one run at a time (README).
 The batched layers beat ``torch.func.vmap`` over ``functional_call`` of the ordinary nets (same products, more
 dispatch per op): 1.0–1.5× faster on this CPU; both stay in the bench (``ganlab.bench.batched``).
 
